@@ -1,0 +1,203 @@
+"""The `sipas` command line. A command that fails exits non-zero with a one-line reason."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import secrets
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.config import Settings
+from bot.logs import configure as configure_logging
+
+
+class CommandError(Exception):
+    """A command cannot do what was asked; the message is shown on one line."""
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        raise CommandError(f"invalid setting {where}: {first.get('msg')}") from None
+
+
+def _migrate(settings: Settings) -> None:
+    from storage.db import migrate
+
+    try:
+        migrate(settings.database_url)
+    except Exception as exc:
+        raise CommandError(f"migration failed: {type(exc).__name__}: {exc}") from exc
+
+
+def cmd_migrate(_args: argparse.Namespace) -> None:
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    _migrate(settings)
+    print("database is up to date")
+
+
+def cmd_serve(_args: argparse.Namespace) -> None:
+    from bot.app import serve
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    _migrate(settings)
+
+    def ready(url: str) -> None:
+        print(f"SIPAS Bot listens on {url}", file=sys.stderr, flush=True)
+        print("Send a first signed event:  .venv/bin/sipas send-sample", file=sys.stderr)
+        print("Stop with Ctrl+C.", file=sys.stderr, flush=True)
+
+    try:
+        asyncio.run(serve(settings, on_ready=ready))
+    except OSError as exc:
+        raise CommandError(
+            f"cannot listen on {settings.http_host}:{settings.http_port}: {exc}"
+        ) from None
+
+
+ENV_TEMPLATE = Path(__file__).resolve().parent.parent / ".env.example"
+
+
+def cmd_init_env(args: argparse.Namespace) -> None:
+    """Write `.env` from `.env.example` with fresh random secrets, unless it exists."""
+    target = Path(args.path)
+    if target.exists():
+        print(f"{target} exists; left unchanged")
+        return
+    template = Path(args.template)
+    if not template.exists():
+        raise CommandError(f"template {template} not found")
+    generated = {
+        "SIPAS_ONESTOP_SECRETS": secrets.token_urlsafe(32),
+        "SIPAS_API_TOKEN": secrets.token_urlsafe(32),
+        "SIPAS_SECRET_KEY": secrets.token_urlsafe(32),
+    }
+    lines = []
+    for line in template.read_text(encoding="utf-8").splitlines():
+        name = line.split("=", 1)[0].strip()
+        if name in generated and "=" in line and not line.lstrip().startswith("#"):
+            line = f"{name}={generated[name]}"
+        lines.append(line)
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    target.chmod(0o600)
+    print(f"wrote {target} with new random secrets")
+
+
+def sample_event(case_code: str, status: int, now: datetime) -> dict[str, object]:
+    received = now - timedelta(days=3)
+    event: dict[str, object] = {
+        "MaHoSo": case_code,
+        "MaCoQuan": "000.00.01.H12",
+        "TenCoQuan": "Trung tâm Phục vụ hành chính công tỉnh",
+        "MaTTHC": "1.001612",
+        "TenTTHC": "Cấp giấy chứng nhận đăng ký hộ kinh doanh",
+        "MaLinhVuc": "G09-KH01",
+        "TenLinhVuc": "Thành lập và hoạt động của hộ kinh doanh",
+        "TrangThaiHoSo": status,
+        "NgayTiepNhan": received.strftime("%Y%m%d%H%M%S"),
+        "NgayHenTra": (received + timedelta(days=5)).strftime("%Y%m%d%H%M%S"),
+        "ThoiDiemXuLy": now.strftime("%Y%m%d%H%M%S"),
+        "ChuHoSo": "Nguyễn Văn An",
+        "SoDienThoai": "0912345678",
+        "NguoiXuLy": "Trần Thị Bình",
+        "KenhThucHien": 1,
+        "LoaiDoiTuong": 1,
+    }
+    if status in (9, 10):
+        event["NgayKetThucXuLy"] = now.strftime("%Y%m%d%H%M%S")
+    if status == 10:
+        event["NgayTra"] = now.strftime("%Y%m%d%H%M%S")
+    return event
+
+
+def cmd_send_sample(args: argparse.Namespace) -> None:
+    """Sign and post a sample event to a running service, then show the curl equivalent."""
+    from bot.onestop.signature import sign
+
+    settings = _settings()
+    if not settings.onestop_secrets:
+        raise CommandError("SIPAS_ONESTOP_SECRETS is empty; run `make run` once or set it")
+    url = (args.url or f"http://{settings.http_host}:{settings.http_port}").rstrip("/")
+    now = datetime.now(settings.tz).replace(tzinfo=None)
+    body = json.dumps(sample_event(args.case, args.status, now), ensure_ascii=False).encode("utf-8")
+    timestamp = str(int(time.time()))
+    signature = sign(settings.onestop_secrets[0], timestamp, body)
+    request = urllib.request.Request(
+        f"{url}/api/v1/onestop/events",
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-Sipas-Timestamp": timestamp,
+            "X-Sipas-Signature": signature,
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            answer = response.read().decode("utf-8")
+            print(f"HTTP {response.status}: {answer}")
+    except urllib.error.HTTPError as exc:
+        raise CommandError(f"HTTP {exc.code}: {exc.read().decode('utf-8', 'replace')}") from None
+    except urllib.error.URLError as exc:
+        raise CommandError(
+            f"cannot reach {url}: {exc.reason} (is `sipas serve` running?)"
+        ) from None
+    print("\nRead the case back:")
+    token = settings.api_token or "$SIPAS_API_TOKEN"
+    print(f"  curl -H 'Authorization: Bearer {token}' {url}/api/v1/cases/{args.case}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sipas",
+        description="SIPAS Bot: citizen-satisfaction surveys and case-timeliness alerts.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser(
+        "serve", help="migrate, then run the HTTP server, chat channels and scheduler"
+    ).set_defaults(func=cmd_serve)
+    commands.add_parser("migrate", help="apply pending database migrations").set_defaults(
+        func=cmd_migrate
+    )
+    init_env = commands.add_parser(
+        "init-env", help="write .env with new random secrets unless it exists"
+    )
+    init_env.add_argument("--path", default=".env")
+    init_env.add_argument("--template", default=str(ENV_TEMPLATE))
+    init_env.set_defaults(func=cmd_init_env)
+    sample = commands.add_parser("send-sample", help="post a signed sample case event")
+    sample.add_argument("--url", help="service base URL (default: from settings)")
+    sample.add_argument("--case", default="H12.22-260101-0001", help="MaHoSo to use")
+    sample.add_argument("--status", type=int, default=2, help="TrangThaiHoSo (1–10)")
+    sample.set_defaults(func=cmd_send_sample)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except CommandError as exc:
+        print(f"sipas {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

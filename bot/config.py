@@ -1,0 +1,123 @@
+"""Service settings: the one place that reads the environment and `.env`.
+
+Names follow the outside contract (interfaces.md); everything else receives explicit arguments.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from functools import cached_property
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CommaList = Annotated[list[str], NoDecode]
+_QUIET_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; see `.env.example` for a commented list."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    database_url: str = Field(
+        "sqlite+aiosqlite:///var/sipas.db", validation_alias=_env("SIPAS_DATABASE_URL")
+    )
+    http_host: str = Field("127.0.0.1", validation_alias=_env("SIPAS_HTTP_HOST"))
+    http_port: int = Field(8080, validation_alias=_env("SIPAS_HTTP_PORT"))
+    public_url: str = Field("http://127.0.0.1:8080", validation_alias=_env("SIPAS_PUBLIC_URL"))
+    onestop_secrets: CommaList = Field(
+        default_factory=list, validation_alias=_env("SIPAS_ONESTOP_SECRETS")
+    )
+    api_token: str = Field("", validation_alias=_env("SIPAS_API_TOKEN"))
+    secret_key: str = Field("", validation_alias=_env("SIPAS_SECRET_KEY"))
+    timezone: str = Field("Asia/Ho_Chi_Minh", validation_alias=_env("SIPAS_TIMEZONE"))
+    telegram_bot_token: str = Field("", validation_alias=_env("TELEGRAM_BOT_TOKEN"))
+    telegram_api_base_url: str = Field(
+        "https://api.telegram.org/bot", validation_alias=_env("TELEGRAM_API_BASE_URL")
+    )
+    telegram_mode: str = Field("polling", validation_alias=_env("TELEGRAM_MODE"))
+    telegram_webhook_secret: str = Field("", validation_alias=_env("TELEGRAM_WEBHOOK_SECRET"))
+    admin_telegram_ids: CommaList = Field(
+        default_factory=list, validation_alias=_env("SIPAS_ADMIN_TELEGRAM_IDS")
+    )
+    survey_status: int = Field(10, validation_alias=_env("SIPAS_SURVEY_STATUS"))
+    quiet_hours: str = Field("21:00-07:00", validation_alias=_env("SIPAS_QUIET_HOURS"))
+    log_level: str = Field("INFO", validation_alias=_env("SIPAS_LOG_LEVEL"))
+    log_format: str = Field("json", validation_alias=_env("SIPAS_LOG_FORMAT"))
+    max_clock_skew_seconds: int = Field(300, validation_alias=_env("SIPAS_MAX_CLOCK_SKEW"))
+    shutdown_timeout_seconds: float = Field(30.0, validation_alias=_env("SIPAS_SHUTDOWN_TIMEOUT"))
+
+    @field_validator("onestop_secrets", "admin_telegram_ids", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        """Accept plain `postgresql://` and `sqlite://` URLs by naming the async driver."""
+        if value.startswith(("postgres://", "postgresql://")):
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if value.startswith("sqlite://"):
+            return "sqlite+aiosqlite://" + value.split("://", 1)[1]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("telegram_mode")
+    @classmethod
+    def _mode(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in {"polling", "webhook"}:
+            raise ValueError("TELEGRAM_MODE must be 'polling' or 'webhook'")
+        return value
+
+    @field_validator("survey_status")
+    @classmethod
+    def _survey_status(cls, value: int) -> int:
+        if value not in {9, 10}:
+            raise ValueError("SIPAS_SURVEY_STATUS must be 9 or 10")
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str) -> str:
+        if value.strip() and not _QUIET_RE.match(value):
+            raise ValueError("SIPAS_QUIET_HOURS must look like 21:00-07:00 (or be empty)")
+        return value.strip()
+
+    @field_validator("public_url", "telegram_api_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @cached_property
+    def quiet_window(self) -> tuple[time, time] | None:
+        match = _QUIET_RE.match(self.quiet_hours) if self.quiet_hours else None
+        if match is None:
+            return None
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        return time(h1 % 24, m1), time(h2 % 24, m2)

@@ -1,0 +1,39 @@
+"""Prometheus metrics of one service instance (own registry, so tests can run many apps)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class Metrics:
+    """The counters and histograms the service exports at `/metrics`."""
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.events_accepted = Counter(
+            "sipas_intake_events_accepted",
+            "Case events accepted on the intake endpoint",
+            ["result"],
+            registry=self.registry,
+        )
+        self.events_rejected = Counter(
+            "sipas_intake_events_rejected",
+            "Case events refused on the intake endpoint, by reason",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.request_latency = Histogram(
+            "sipas_http_request_duration_seconds",
+            "HTTP request latency by route",
+            ["route", "method", "status"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

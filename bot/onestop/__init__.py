@@ -1,0 +1,1 @@
+"""Integration with provincial one-stop systems: signed case events in, links out."""

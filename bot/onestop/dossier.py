@@ -1,0 +1,285 @@
+"""Validation of one-stop dossier-sync payloads (DVCQG field names, interfaces.md "Intake").
+
+Two kinds of failure, answered differently by the endpoint:
+- `SchemaError` (400): not a JSON object, a required field missing, a value of the wrong type or
+  size. Every offending field is named.
+- `MeaningError` (422): well-formed but impossible: status outside 1–10, unparseable dates,
+  a promised date before the receipt date, unknown channel codes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+DATE_FORMAT = "%Y%m%d%H%M%S"
+_DATE_RE = re.compile(r"^\d{14}$")
+_DATE_FIELDS = ("NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra", "ThoiDiemXuLy")
+# Dates that record something that happened; promised dates are not "event time".
+_HAPPENED_FIELDS = ("NgayTiepNhan", "NgayKetThucXuLy", "NgayTra")
+
+# field: (required, max length)
+_STRING_FIELDS: dict[str, tuple[bool, int]] = {
+    "MaHoSo": (True, 64),
+    "MaCoQuan": (True, 64),
+    "TenCoQuan": (False, 500),
+    "MaTTHC": (True, 64),
+    "TenTTHC": (True, 1000),
+    "ChuHoSo": (False, 500),
+    "SoDienThoai": (False, 32),
+    "Email": (False, 320),
+    "NguoiXuLy": (False, 255),
+    "DonViXuLy": (False, 500),
+    "MaLinhVuc": (False, 64),
+    "TenLinhVuc": (False, 500),
+}
+# field: (required, allowed values)
+_INT_FIELDS: dict[str, tuple[bool, range]] = {
+    "TrangThaiHoSo": (True, range(1, 11)),
+    "KenhThucHien": (False, range(1, 4)),
+    "LoaiDoiTuong": (False, range(1, 3)),
+}
+
+
+class DossierError(Exception):
+    """A payload the endpoint refuses; `fields` names each offending field."""
+
+    http_status = 400
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class SchemaError(DossierError):
+    """Not JSON, not an object, or a field missing or of the wrong type (HTTP 400)."""
+
+    http_status = 400
+
+
+class MeaningError(DossierError):
+    """Well-formed but impossible data (HTTP 422)."""
+
+    http_status = 422
+
+
+@dataclass(frozen=True, slots=True)
+class Supplement:
+    previous_due: datetime | None
+    new_due: datetime | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Dossier:
+    """A valid event about one case. Dates are naive local times."""
+
+    case_code: str
+    agency_code: str
+    agency_name: str | None
+    procedure_code: str
+    procedure_name: str
+    status: int
+    received_at: datetime
+    promised_at: datetime | None
+    finished_at: datetime | None
+    returned_at: datetime | None
+    processed_at: datetime | None
+    applicant_name: str | None
+    phone: str | None
+    email: str | None
+    officer_name: str | None
+    processing_unit: str | None
+    field_code: str | None
+    field_name: str | None
+    channel: int | None
+    applicant_type: int | None
+    supplements: tuple[Supplement, ...]
+
+    @property
+    def event_at(self) -> datetime:
+        """`ThoiDiemXuLy`, else the latest date of something that happened in the event."""
+        if self.processed_at is not None:
+            return self.processed_at
+        happened = [d for d in (self.received_at, self.finished_at, self.returned_at) if d]
+        return max(happened)
+
+    @property
+    def promised_new_at(self) -> datetime | None:
+        """The latest new promised date among the supplement requests."""
+        moved = [s.new_due for s in self.supplements if s.new_due is not None]
+        return max(moved) if moved else None
+
+
+def parse_json(body: bytes) -> dict[str, Any]:
+    """Decode the body as one JSON object or raise `SchemaError`."""
+    try:
+        decoded = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise SchemaError(f"body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise SchemaError("body is not valid JSON: nested too deeply") from None
+    if not isinstance(decoded, dict):
+        raise SchemaError("body must be a JSON object", {"$": "expected an object"})
+    return decoded
+
+
+def _absent(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _check_string(name: str, value: Any, max_len: int, problems: dict[str, str]) -> str | None:
+    if not isinstance(value, str):
+        problems[name] = "must be a string"
+        return None
+    value = value.strip()
+    if len(value) > max_len:
+        problems[name] = f"must be at most {max_len} characters"
+        return None
+    if "\x00" in value:
+        problems[name] = "must not contain NUL characters"
+        return None
+    return value
+
+
+def _check_int(name: str, value: Any, problems: dict[str, str]) -> int | None:
+    if isinstance(value, bool):
+        problems[name] = "must be an integer"
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,9}\s*", value):
+        return int(value)
+    problems[name] = "must be an integer (a number or a numeric string)"
+    return None
+
+
+def _parse_date(name: str, value: str, problems: dict[str, str]) -> datetime | None:
+    if not _DATE_RE.match(value):
+        problems[name] = "must be a date yyyyMMddHHmmss"
+        return None
+    try:
+        return datetime.strptime(value, DATE_FORMAT)
+    except ValueError:
+        problems[name] = "is not a real date (yyyyMMddHHmmss)"
+        return None
+
+
+def _check_supplements(value: Any, schema: dict[str, str]) -> list[dict[str, Any]]:
+    name = "DanhSachHoSoBoSung"
+    if not isinstance(value, list):
+        schema[name] = "must be a list of objects"
+        return []
+    items: list[dict[str, Any]] = []
+    for index, item in enumerate(value):
+        where = f"{name}[{index}]"
+        if not isinstance(item, dict):
+            schema[where] = "must be an object"
+            continue
+        for key in ("NgayHenTraTruoc", "NgayHenTraMoi", "LyDo"):
+            part = item.get(key)
+            if not _absent(part) and not isinstance(part, str):
+                schema[f"{where}.{key}"] = "must be a string"
+        items.append(item)
+    return items
+
+
+def validate(payload: dict[str, Any]) -> Dossier:
+    """Check a decoded payload against the contract; raise `SchemaError` or `MeaningError`."""
+    schema: dict[str, str] = {}
+    strings: dict[str, str | None] = {}
+    for name, (required, max_len) in _STRING_FIELDS.items():
+        value = payload.get(name)
+        if _absent(value):
+            if required:
+                schema[name] = "is required"
+            strings[name] = None
+            continue
+        strings[name] = _check_string(name, value, max_len, schema)
+
+    ints: dict[str, int | None] = {}
+    for name, (required, _allowed) in _INT_FIELDS.items():
+        value = payload.get(name)
+        if _absent(value):
+            if required:
+                schema[name] = "is required"
+            ints[name] = None
+            continue
+        ints[name] = _check_int(name, value, schema)
+
+    raw_dates: dict[str, str | None] = {}
+    for name in _DATE_FIELDS:
+        value = payload.get(name)
+        if _absent(value):
+            if name == "NgayTiepNhan":
+                schema[name] = "is required"
+            raw_dates[name] = None
+        elif isinstance(value, str):
+            raw_dates[name] = value.strip()
+        else:
+            schema[name] = "must be a string yyyyMMddHHmmss"
+            raw_dates[name] = None
+
+    supplements_raw = payload.get("DanhSachHoSoBoSung")
+    items = [] if supplements_raw is None else _check_supplements(supplements_raw, schema)
+    if schema:
+        raise SchemaError("payload does not match the schema", schema)
+
+    meaning: dict[str, str] = {}
+    for name, (_required, allowed) in _INT_FIELDS.items():
+        number = ints[name]
+        if number is not None and number not in allowed:
+            meaning[name] = f"must be between {allowed.start} and {allowed.stop - 1}"
+    dates = {
+        name: _parse_date(name, raw, meaning) if raw else None for name, raw in raw_dates.items()
+    }
+    supplements = []
+    for index, item in enumerate(items):
+        parsed = {}
+        for key in ("NgayHenTraTruoc", "NgayHenTraMoi"):
+            raw = item.get(key)
+            where = f"DanhSachHoSoBoSung[{index}].{key}"
+            parsed[key] = None if _absent(raw) else _parse_date(where, raw.strip(), meaning)
+        reason = item.get("LyDo")
+        supplements.append(
+            Supplement(
+                previous_due=parsed["NgayHenTraTruoc"],
+                new_due=parsed["NgayHenTraMoi"],
+                reason=reason.strip() if isinstance(reason, str) and reason.strip() else None,
+            )
+        )
+    received = dates["NgayTiepNhan"]
+    promised = dates["NgayHenTra"]
+    if received and promised and promised.date() < received.date():
+        meaning["NgayHenTra"] = "is before NgayTiepNhan"
+    if meaning:
+        raise MeaningError("payload holds impossible data", meaning)
+
+    assert received is not None  # required, checked above
+    return Dossier(
+        case_code=strings["MaHoSo"] or "",
+        agency_code=strings["MaCoQuan"] or "",
+        agency_name=strings["TenCoQuan"],
+        procedure_code=strings["MaTTHC"] or "",
+        procedure_name=strings["TenTTHC"] or "",
+        status=ints["TrangThaiHoSo"] or 0,
+        received_at=received,
+        promised_at=promised,
+        finished_at=dates["NgayKetThucXuLy"],
+        returned_at=dates["NgayTra"],
+        processed_at=dates["ThoiDiemXuLy"],
+        applicant_name=strings["ChuHoSo"],
+        phone=strings["SoDienThoai"],
+        email=strings["Email"],
+        officer_name=strings["NguoiXuLy"],
+        processing_unit=strings["DonViXuLy"],
+        field_code=strings["MaLinhVuc"],
+        field_name=strings["TenLinhVuc"],
+        channel=ints["KenhThucHien"],
+        applicant_type=ints["LoaiDoiTuong"],
+        supplements=tuple(supplements),
+    )

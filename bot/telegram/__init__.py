@@ -1,0 +1,1 @@
+"""Telegram channel adapter (python-telegram-bot)."""

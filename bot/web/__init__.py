@@ -1,0 +1,1 @@
+"""HTTP surface: intake, read API, citizen case page, health and metrics."""

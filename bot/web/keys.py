@@ -1,0 +1,23 @@
+"""Typed application keys shared by the routes and the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from bot.metrics import Metrics
+from bot.onestop.intake import IntakeService
+from storage.cases import CaseReader
+
+SETTINGS = web.AppKey("settings", Settings)
+METRICS = web.AppKey("metrics", Metrics)
+ENGINE = web.AppKey("engine", AsyncEngine)
+INTAKE = web.AppKey("intake", IntakeService)
+CASES = web.AppKey("cases", CaseReader)
+# Wall clock as Unix seconds (signature freshness) and as local time (overdue, pages).
+CLOCK = web.AppKey("clock", Callable[[], float])
+LOCAL_NOW = web.AppKey("local_now", Callable[[], datetime])

@@ -1,0 +1,32 @@
+"""JSON error answers in one shape: `{"error": "...", "fields": {...}}`."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+
+def json_response(body: object, *, status: int = 200) -> web.Response:
+    return web.Response(
+        body=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+        status=status,
+        content_type="application/json",
+        charset="utf-8",
+    )
+
+
+def error(
+    status: int,
+    message: str,
+    fields: dict[str, str] | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    body: dict[str, object] = {"error": message}
+    if fields:
+        body["fields"] = fields
+    response = json_response(body, status=status)
+    if headers:
+        response.headers.update(headers)
+    return response

@@ -1,0 +1,35 @@
+"""Storage errors: driver failures are translated here into the project's own exceptions.
+
+StorageError
+└── StorageUnavailable   the database cannot be reached or refused the connection
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+
+class StorageError(Exception):
+    """Root of every storage failure."""
+
+
+class StorageUnavailable(StorageError):
+    """The database is unreachable or overloaded; the caller may retry later."""
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn connection-level driver errors into `StorageUnavailable`."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        raise StorageUnavailable(str(exc.orig or exc)) from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise StorageUnavailable(str(exc.orig or exc)) from exc
+        raise
+    except (OSError, TimeoutError) as exc:
+        raise StorageUnavailable(str(exc)) from exc
