@@ -17,7 +17,8 @@ from bot.metrics import Metrics
 from bot.onestop.intake import IntakeService
 from bot.telegram.identity import learn_username
 from bot.web import case_routes, intake_routes, ops_routes
-from bot.web.keys import CASES, CLOCK, ENGINE, INTAKE, LOCAL_NOW, METRICS, SETTINGS
+from bot.web.inflight import InFlight
+from bot.web.keys import CASES, CLOCK, ENGINE, IN_FLIGHT, INTAKE, LOCAL_NOW, METRICS, SETTINGS
 from storage.cases import CaseReader, service_secret
 from storage.db import create_engine
 from storage.intake import IntakeStore
@@ -34,6 +35,7 @@ def create_app(
     app = web.Application(middlewares=[ops_routes.observe], client_max_size=1024 * 1024)
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
+    app[IN_FLIGHT] = InFlight()
     app[CLOCK] = clock
     app[LOCAL_NOW] = lambda: datetime.fromtimestamp(clock(), settings.tz).replace(tzinfo=None)
     app.add_routes(intake_routes.routes)
@@ -95,6 +97,12 @@ async def serve(settings: Settings, *, on_ready: Callable[[str], None] | None = 
     try:
         await stop.wait()
     finally:
-        log.info("shutting down: finishing in-flight requests")
+        # aiohttp drops bytes that arrive after it closes connections, so stop listening
+        # first and let requests already started (bodies still uploading) finish.
+        in_flight = app[IN_FLIGHT]
+        log.info("shutting down", extra={"in_flight": in_flight.count})
+        await site.stop()
+        if not await in_flight.drained(settings.shutdown_timeout_seconds):
+            log.warning("shutdown timeout: cancelling requests", extra={"left": in_flight.count})
         await runner.cleanup()
         log.info("stopped")

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.onestop.intake import IntakeService
+from bot.web.inflight import InFlight
 from storage.cases import CaseReader
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -21,3 +22,4 @@ CASES = web.AppKey("cases", CaseReader)
 # Wall clock as Unix seconds (signature freshness) and as local time (overdue, pages).
 CLOCK = web.AppKey("clock", Callable[[], float])
 LOCAL_NOW = web.AppKey("local_now", Callable[[], datetime])
+IN_FLIGHT = web.AppKey("in_flight", InFlight)

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.web.keys import ENGINE, METRICS
+from bot.web.keys import ENGINE, IN_FLIGHT, METRICS
 from bot.web.responses import error, json_response
 from storage.cases import ping
 from storage.errors import StorageUnavailable
@@ -43,6 +43,8 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Time every request; turn an unexpected failure into a JSON 500 without a trace."""
     started = time.perf_counter()
     status = 500
+    in_flight = request.app[IN_FLIGHT]
+    in_flight.enter()
     try:
         response = await handler(request)
         status = response.status
@@ -60,6 +62,7 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         log.exception("unhandled error", extra={"path": request.path})
         return error(500, "internal error")
     finally:
+        in_flight.leave()
         resource = request.match_info.route.resource
         route = resource.canonical if resource is not None else "unmatched"
         request.app[METRICS].request_latency.labels(route, request.method, str(status)).observe(
