@@ -38,5 +38,10 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("aiohttp.access", "httpx", "apscheduler.executors.default"):
+    for noisy in (
+        "aiohttp.access",
+        "httpx",
+        "apscheduler.executors.default",
+        "alembic.runtime.plugins",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
