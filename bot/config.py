@@ -101,7 +101,12 @@ class Settings(BaseSettings):
     @field_validator("quiet_hours")
     @classmethod
     def _quiet(cls, value: str) -> str:
-        if value.strip() and not _QUIET_RE.match(value):
+        match = _QUIET_RE.match(value) if value.strip() else None
+        if value.strip() and (
+            match is None
+            or any(int(h) > 23 for h in match.groups()[0::2])
+            or any(int(m) > 59 for m in match.groups()[1::2])
+        ):
             raise ValueError("SIPAS_QUIET_HOURS must look like 21:00-07:00 (or be empty)")
         return value.strip()
 
@@ -120,4 +125,4 @@ class Settings(BaseSettings):
         if match is None:
             return None
         h1, m1, h2, m2 = (int(g) for g in match.groups())
-        return time(h1 % 24, m1), time(h2 % 24, m2)
+        return time(h1, m1), time(h2, m2)

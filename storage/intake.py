@@ -14,7 +14,7 @@ deliveries converge to the same row whatever their arrival order.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -124,8 +124,12 @@ class IntakeOutcome:
     status: int
 
 
+_RECORD_FIELDS = tuple(f.name for f in fields(CaseEventRecord))
+
+
 def _params(record: CaseEventRecord) -> dict[str, Any]:
-    params = asdict(record)
+    # Not dataclasses.asdict: it deep-copies the payload, which is slow and recursion-bound.
+    params = {name: getattr(record, name) for name in _RECORD_FIELDS}
     is_end = record.status in END_STATUSES
     params["end_event_at"] = record.event_at if is_end else None
     params["ended_at"] = (

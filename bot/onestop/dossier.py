@@ -115,6 +115,34 @@ class Dossier:
         return max(moved) if moved else None
 
 
+MAX_DEPTH = 16
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """True if `value` nests lists and objects more than `limit` levels (iterative)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _has_surrogate(key: str, value: Any) -> bool:
+    try:
+        json.dumps({key: value}, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def parse_json(body: bytes) -> dict[str, Any]:
     """Decode the body as one JSON object or raise `SchemaError`."""
     try:
@@ -125,6 +153,17 @@ def parse_json(body: bytes) -> dict[str, Any]:
         raise SchemaError("body is not valid JSON: nested too deeply") from None
     if not isinstance(decoded, dict):
         raise SchemaError("body must be a JSON object", {"$": "expected an object"})
+    problems: dict[str, str] = {}
+    maybe_surrogates = b"\\u" in body and b"\\ud" in body.lower()
+    for key, value in decoded.items():
+        name = str(key)
+        if _too_deep(value, MAX_DEPTH - 1):
+            problems[name] = f"nests more than {MAX_DEPTH} levels"
+        elif maybe_surrogates and _has_surrogate(key, value):
+            # A \uD800-style escape without its pair decodes to text no database can store.
+            problems[name] = "holds an unpaired UTF-16 surrogate escape"
+    if problems:
+        raise SchemaError("payload does not match the schema", problems)
     return decoded
 
 

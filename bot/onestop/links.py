@@ -26,7 +26,7 @@ def token_hash(token: str) -> str:
 
 def phone_hash(key: bytes, phone: str) -> str | None:
     """Keyed hash of a Vietnamese phone number in its national form (0xxxxxxxxx)."""
-    digits = re.sub(r"\D", "", phone)
+    digits = re.sub(r"[^0-9]", "", phone)
     if digits.startswith("84") and len(digits) >= 11:
         digits = "0" + digits[2:]
     if len(digits) < 8:

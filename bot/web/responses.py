@@ -9,7 +9,7 @@ from aiohttp import web
 
 def json_response(body: object, *, status: int = 200) -> web.Response:
     return web.Response(
-        body=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+        body=json.dumps(body, ensure_ascii=False).encode("utf-8", "replace"),
         status=status,
         content_type="application/json",
         charset="utf-8",

@@ -84,9 +84,7 @@ async def test_idempotency_key_makes_different_bodies_one_event(client: TestClie
 LIFECYCLE = [
     dossier(TrangThaiHoSo=2, ThoiDiemXuLy="20261001083000"),
     dossier(TrangThaiHoSo=4, ThoiDiemXuLy="20261002090000", NguoiXuLy="Lê Minh Tâm"),
-    dossier(
-        TrangThaiHoSo=9, ThoiDiemXuLy="20261006160000", NgayKetThucXuLy="20261006160000"
-    ),
+    dossier(TrangThaiHoSo=9, ThoiDiemXuLy="20261006160000", NgayKetThucXuLy="20261006160000"),
     dossier(
         TrangThaiHoSo=10,
         ThoiDiemXuLy="20261007100000",

@@ -1,0 +1,116 @@
+"""Survey link tokens and phone hashes (bot/onestop/links.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.onestop.links import case_token, phone_hash, telegram_link, token_hash, web_link
+
+KEY = b"link-key-for-tests"
+OTHER_KEY = b"another-service-key"
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{22}$")
+
+
+@pytest.mark.parametrize(
+    "case_code",
+    ["HS-1", "000.00.01.H56-261005-0001", "hồ sơ có dấu", "x" * 64, "?&=/ +#%"],
+)
+def test_token_is_22_url_safe_characters(case_code: str) -> None:
+    assert TOKEN.match(case_token(KEY, case_code))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=64))
+def test_token_is_always_22_url_safe_characters(case_code: str) -> None:
+    token = case_token(KEY, case_code)
+    assert TOKEN.match(token)
+    # Short enough for a Telegram /start payload (at most 64 characters of A-Za-z0-9_-).
+    assert len(token) <= 64
+
+
+def test_token_is_the_same_on_every_delivery() -> None:
+    assert case_token(KEY, "HS-1") == case_token(KEY, "HS-1")
+
+
+def test_token_differs_per_case() -> None:
+    tokens = {case_token(KEY, f"HS-{n}") for n in range(500)}
+    assert len(tokens) == 500
+
+
+def test_token_differs_per_key() -> None:
+    assert case_token(KEY, "HS-1") != case_token(OTHER_KEY, "HS-1")
+
+
+def test_token_is_not_the_case_code() -> None:
+    assert "HS-1" not in case_token(KEY, "HS-1")
+
+
+def test_token_hash_is_sha256_hex_of_the_token() -> None:
+    token = case_token(KEY, "HS-1")
+    digest = token_hash(token)
+    assert digest == hashlib.sha256(token.encode("ascii")).hexdigest()
+    assert re.fullmatch(r"[0-9a-f]{64}", digest)
+    assert token_hash(case_token(KEY, "HS-2")) != digest
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "0912345678",
+        "+84912345678",
+        "84912345678",
+        "+84 912 345 678",
+        "(+84) 91-234-5678",
+        "0912.345.678",
+        " 0912 345 678 ",
+        "84-912-345-678",
+    ],
+)
+def test_phone_hash_normalises_the_ways_a_number_is_written(written: str) -> None:
+    assert phone_hash(KEY, written) == phone_hash(KEY, "0912345678")
+
+
+def test_phone_hash_is_a_keyed_hex_digest() -> None:
+    digest = phone_hash(KEY, "0912345678")
+    assert digest is not None
+    assert re.fullmatch(r"[0-9a-f]{64}", digest)
+    assert "0912345678" not in digest
+    assert digest != hashlib.sha256(b"0912345678").hexdigest()
+
+
+def test_phone_hash_differs_per_key() -> None:
+    assert phone_hash(KEY, "0912345678") != phone_hash(OTHER_KEY, "0912345678")
+
+
+def test_phone_hash_differs_per_number() -> None:
+    assert phone_hash(KEY, "0912345678") != phone_hash(KEY, "0912345679")
+
+
+@pytest.mark.parametrize("written", ["", "123", "1234567", "+84 12", "không có", "---"])
+def test_phone_hash_of_a_too_short_number_is_none(written: str) -> None:
+    assert phone_hash(KEY, written) is None
+
+
+def test_landline_of_eight_digits_is_hashed() -> None:
+    assert phone_hash(KEY, "38234567") is not None
+
+
+@pytest.mark.parametrize("written", ["٠٩١٢٣٤٥٦٧٨", "０９１２３４５６７８", "0912 ３４５ 678"])
+def test_phone_hash_of_non_ascii_digits_does_not_crash(written: str) -> None:
+    # Arabic-Indic or full-width digits: either normalised like ASCII digits or refused
+    # with None — never an exception (it turns a delivery into a 500).
+    result = phone_hash(KEY, written)
+    assert result is None or result == phone_hash(KEY, "0912345678")
+
+
+def test_links_are_built_from_the_token() -> None:
+    token = case_token(KEY, "HS-1")
+    assert telegram_link("sipas_bot", token) == f"https://t.me/sipas_bot?start={token}"
+    assert web_link("https://khaosat.example.gov.vn", token) == (
+        f"https://khaosat.example.gov.vn/s/{token}"
+    )
