@@ -15,7 +15,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import NaiveDatetime
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
@@ -133,3 +143,137 @@ class ServiceSecret(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     value: str = Field(sa_column=Column(String(128), nullable=False))
     created_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class Chat(SQLModel, table=True):
+    """A chat on a channel (a Telegram private chat) that the bot may write to."""
+
+    __tablename__ = "chats"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_chats_channel_ext"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    channel: str = Field(max_length=16)
+    external_id: str = Field(max_length=64)
+    language: str = Field(default="vi", max_length=8)
+    opted_out: bool = Field(default=False)
+    blocked_at: NaiveDatetime | None = Field(default=None)
+    phone_hash: str | None = Field(default=None, max_length=64)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class CaseLink(SQLModel, table=True):
+    """A case followed by a chat (one chat per case; a chat may follow several cases)."""
+
+    __tablename__ = "case_links"
+
+    case_code: str = Field(primary_key=True, foreign_key="cases.code", max_length=64)
+    chat_id: int = Field(
+        sa_column=Column(BigId, ForeignKey("chats.id"), nullable=False, index=True)
+    )
+    via: str = Field(max_length=16)
+    linked_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class QuestionnaireVersion(SQLModel, table=True):
+    """A stored questionnaire: the one draft, the active version, and retired ones."""
+
+    __tablename__ = "questionnaires"
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    version: int | None = Field(default=None, unique=True)
+    status: str = Field(max_length=16, index=True)
+    base: str = Field(max_length=16)
+    definition: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    published_at: NaiveDatetime | None = Field(default=None)
+
+
+class Survey(SQLModel, table=True):
+    """One survey response per case; its state lives here, not in memory.
+
+    `invited_at`, `reminded_at`, `expires_at`, `completed_at` are naive UTC.
+    """
+
+    __tablename__ = "surveys"
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    case_code: str = Field(foreign_key="cases.code", unique=True, max_length=64)
+    chat_id: int = Field(
+        sa_column=Column(BigId, ForeignKey("chats.id"), nullable=False, index=True)
+    )
+    questionnaire_version: int
+    status: str = Field(max_length=16, index=True)
+    current_code: str | None = Field(default=None, max_length=24)
+    prompt_message_id: str | None = Field(default=None, max_length=32)
+    draft_choices: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    invited_at: NaiveDatetime = Field(default_factory=utcnow)
+    started_at: NaiveDatetime | None = Field(default=None)
+    completed_at: NaiveDatetime | None = Field(default=None)
+    reminded_at: NaiveDatetime | None = Field(default=None)
+    expires_at: NaiveDatetime = Field(index=True)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class Answer(SQLModel, table=True):
+    """One answer to one question; `answered_at` is local wall-clock time (reports use it)."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("survey_id", "question_code", name="uq_answers_q"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    survey_id: int = Field(sa_column=Column(BigId, ForeignKey("surveys.id"), nullable=False))
+    question_code: str = Field(max_length=24)
+    value_int: int | None = Field(default=None)
+    value_text: str | None = Field(default=None, max_length=4000)
+    choices: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    skipped: bool = Field(default=False)
+    answered_at: NaiveDatetime = Field(index=True)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """Everything the bot sends is a row here first (an intent, rendered when sent).
+
+    Times are naive UTC. `status`: pending → sending → sent | failed | blocked.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    chat_id: int = Field(
+        sa_column=Column(BigId, ForeignKey("chats.id"), nullable=False, index=True)
+    )
+    kind: str = Field(max_length=32)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    not_before: NaiveDatetime = Field(default_factory=utcnow)
+    claimed_until: NaiveDatetime | None = Field(default=None)
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, max_length=500)
+    dedupe_key: str | None = Field(default=None, max_length=160, unique=True)
+    survey_id: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
+    external_message_id: str | None = Field(default=None, max_length=32)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    sent_at: NaiveDatetime | None = Field(default=None)
+
+
+class OutboxAttempt(SQLModel, table=True):
+    """The outcome of every send attempt (sent, retry, blocked, failed)."""
+
+    __tablename__ = "outbox_attempts"
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    outbox_id: int = Field(sa_column=Column(BigId, nullable=False, index=True))
+    outcome: str = Field(max_length=16)
+    detail: str | None = Field(default=None, max_length=500)
+    at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class Cursor(SQLModel, table=True):
+    """How far a background reader has consumed an append-only table."""
+
+    __tablename__ = "cursors"
+
+    name: str = Field(primary_key=True, max_length=64)
+    position: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))

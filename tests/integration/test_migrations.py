@@ -14,6 +14,14 @@ TABLES = {
     "case_contacts",
     "case_events",
     "service_secrets",
+    "chats",
+    "case_links",
+    "questionnaires",
+    "surveys",
+    "answers",
+    "outbox",
+    "outbox_attempts",
+    "cursors",
 }
 
 
@@ -30,7 +38,7 @@ async def test_migrations_create_every_table_from_empty(database_url: str) -> No
     finally:
         await engine.dispose()
     assert names >= TABLES
-    assert version == "0001"
+    assert version == "0002"
     assert any(u["column_names"] == ["idempotency_key"] for u in uniques)
 
 

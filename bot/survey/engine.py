@@ -1,0 +1,161 @@
+"""The channel-neutral survey engine: which question comes next, and what an answer means.
+
+Pure functions over a questionnaire and the answers given so far; channels only render a
+`Question` and turn a button press or a message into `parse_button` / `parse_text` calls.
+
+Asking order: the questionnaire's order, except that branch questions ("why?") are asked right
+after the first five-level answer of 1–2 in their factor, and not at all otherwise.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.survey.questionnaire import LOW_SCORE, Question, Questionnaire
+
+MAX_TEXT = 1000
+SKIP = "skip"
+DONE = "done"
+LIKERT_LEVELS = (1, 2, 3, 4, 5)
+YES, NO = "y", "n"
+
+
+@dataclass(frozen=True, slots=True)
+class Given:
+    """An answer as recorded: a level or yes/no (1/0), free text, picked options, or a skip."""
+
+    value_int: int | None = None
+    value_text: str | None = None
+    choices: tuple[str, ...] | None = None
+    skipped: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Toggle:
+    """A pick on a multi-choice question that is not final yet."""
+
+    choices: tuple[str, ...]
+
+
+class AnswerError(Exception):
+    """An input that does not answer the question; `reason` selects the polite reply."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def ask_order(form: Questionnaire, answers: Mapping[str, Given]) -> list[Question]:
+    """The questions this respondent is asked, in order, given the answers so far."""
+    branches = {q.after_low_in_factor: q for q in form.questions if q.is_branch}
+    placed: set[int] = set()
+    order: list[Question] = []
+    for question in form.questions:
+        if question.is_branch:
+            continue
+        order.append(question)
+        given = answers.get(question.code)
+        factor = question.factor
+        if (
+            question.kind == "likert5"
+            and factor in branches
+            and factor not in placed
+            and given is not None
+            and given.value_int is not None
+            and given.value_int <= LOW_SCORE
+        ):
+            placed.add(factor)
+            order.append(branches[factor])
+    return order
+
+
+def next_question(form: Questionnaire, answers: Mapping[str, Given]) -> Question | None:
+    """The first question not yet answered or skipped; None when the survey is complete."""
+    return next((q for q in ask_order(form, answers) if q.code not in answers), None)
+
+
+def progress(form: Questionnaire, answers: Mapping[str, Given]) -> tuple[int, int]:
+    """(position of the next question, questions in this respondent's survey), 1-based."""
+    order = ask_order(form, answers)
+    done = sum(1 for q in order if q.code in answers)
+    return min(done + 1, len(order)), len(order)
+
+
+def parse_button(question: Question, value: str, *, draft: tuple[str, ...] = ()) -> Given | Toggle:
+    """Interpret a pressed button's value for `question`."""
+    if value == SKIP:
+        if question.required:
+            raise AnswerError("required")
+        return Given(skipped=True)
+    if question.kind == "likert5":
+        if value.isdigit() and int(value) in LIKERT_LEVELS:
+            return Given(value_int=int(value))
+    elif question.kind == "yes_no":
+        if value in (YES, NO):
+            return Given(value_int=1 if value == YES else 0)
+    elif question.kind == "choice":
+        if value == DONE and question.max_choices > 1:
+            if not draft:
+                raise AnswerError("pick_one")
+            return Given(choices=draft)
+        if question.option(value) is not None:
+            if question.max_choices == 1:
+                return Given(choices=(value,))
+            picked = tuple(c for c in draft if c != value) if value in draft else (*draft, value)
+            if len(picked) >= question.max_choices:
+                return Given(choices=picked[: question.max_choices])
+            return Toggle(choices=picked)
+    raise AnswerError("stale_button")
+
+
+def _fold(text: str) -> str:
+    """Lower-case, drop diacritics and đ, squeeze spaces: "Rất hài lòng" → "rat hai long"."""
+    decomposed = unicodedata.normalize("NFD", text.strip().lower().replace("đ", "d"))
+    plain = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return " ".join(plain.split())
+
+
+_LIKERT_WORDS = {
+    "rat khong hai long": 1,
+    "khong hai long": 2,
+    "binh thuong": 3,
+    "hai long": 4,
+    "rat hai long": 5,
+}
+_YES_WORDS = {"co", "yes", "y", "dung", "vang"}
+_NO_WORDS = {"khong", "no", "n", "ko", "k"}
+_SKIP_WORDS = {"bo qua", "skip", "-"}
+
+
+def parse_text(question: Question, text: str) -> Given:
+    """Interpret a typed message as an answer (so chats without buttons work too)."""
+    folded = _fold(text)
+    if folded in _SKIP_WORDS and not question.required:
+        return Given(skipped=True)
+    if question.kind == "text":
+        cleaned = text.strip()
+        if not cleaned:
+            raise AnswerError("empty")
+        if len(cleaned) > MAX_TEXT:
+            raise AnswerError("too_long")
+        return Given(value_text=cleaned)
+    if question.kind == "likert5":
+        if folded.isdigit() and int(folded) in LIKERT_LEVELS:
+            return Given(value_int=int(folded))
+        if folded in _LIKERT_WORDS:
+            return Given(value_int=_LIKERT_WORDS[folded])
+        raise AnswerError("use_buttons")
+    if question.kind == "yes_no":
+        if folded in _YES_WORDS:
+            return Given(value_int=1)
+        if folded in _NO_WORDS:
+            return Given(value_int=0)
+        raise AnswerError("use_buttons")
+    # choice: a number picks the option at that position
+    numbers = [int(part) for part in folded.replace(",", " ").split() if part.isdigit()]
+    picked = tuple(question.options[n - 1].code for n in numbers if 1 <= n <= len(question.options))
+    if picked and len(set(picked)) <= question.max_choices:
+        return Given(choices=tuple(dict.fromkeys(picked)))
+    raise AnswerError("use_buttons")
