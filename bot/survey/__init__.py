@@ -1,0 +1,1 @@
+"""Surveys: questionnaires, the conversation engine and the survey use cases."""
