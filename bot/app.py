@@ -8,20 +8,41 @@ import logging
 import signal
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
+from bot.clock import Clock
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.onestop.intake import IntakeService
-from bot.telegram.identity import learn_username
-from bot.web import case_routes, intake_routes, ops_routes
+from bot.outbox.dispatcher import Dispatcher
+from bot.survey.notices import SurveyLoop
+from bot.survey.service import SurveyService
+from bot.telegram.channel import TelegramChannel
+from bot.telegram.render import TelegramRenderer
+from bot.telegram.sender import CHANNEL, TelegramSender
+from bot.web import case_routes, intake_routes, ops_routes, survey_routes
 from bot.web.inflight import InFlight
-from bot.web.keys import CASES, CLOCK, ENGINE, IN_FLIGHT, INTAKE, LOCAL_NOW, METRICS, SETTINGS
+from bot.web.keys import (
+    CASES,
+    CLOCK,
+    ENGINE,
+    IN_FLIGHT,
+    INTAKE,
+    LOCAL_NOW,
+    METRICS,
+    SETTINGS,
+    SURVEYS,
+    TELEGRAM,
+)
 from storage.cases import CaseReader, service_secret
 from storage.db import create_engine
+from storage.errors import StorageError
 from storage.intake import IntakeStore
+from storage.leader import Leadership
+from storage.outbox import OutboxStore
+from storage.surveys import SurveyStore
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +62,9 @@ def create_app(
     app.add_routes(intake_routes.routes)
     app.add_routes(case_routes.routes)
     app.add_routes(ops_routes.routes)
+    app.add_routes(survey_routes.routes)
     app.cleanup_ctx.append(_database)
-    app.cleanup_ctx.append(_telegram_identity)
+    app.cleanup_ctx.append(_background)
     return app
 
 
@@ -55,28 +77,77 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         store=IntakeStore(engine), link_key=link_key, public_url=settings.public_url
     )
     app[CASES] = CaseReader(engine)
+    clock = Clock(settings.tz, clock_file=settings.clock_file or None)
+    statuses = (9, 10) if settings.survey_status == 9 else (10,)
+    app[SURVEYS] = SurveyService(
+        store=SurveyStore(engine),
+        clock=clock,
+        link_key=link_key,
+        survey_statuses=statuses,
+        reminder_after=timedelta(hours=settings.reminder_hours),
+        expiry=timedelta(days=settings.survey_expiry_days),
+        quiet_window=settings.quiet_window,
+    )
+    try:
+        await app[SURVEYS].ensure_form()
+    except StorageError as exc:
+        log.warning("questionnaire not seeded yet (database down)", extra={"error": str(exc)})
     yield
     await engine.dispose()
 
 
-async def _telegram_identity(app: web.Application) -> AsyncIterator[None]:
+async def _background(app: web.Application) -> AsyncIterator[None]:
+    """The outbox dispatcher, the survey loop and the Telegram channel, stopped in reverse."""
     settings = app[SETTINGS]
-    if not settings.telegram_bot_token:
+    service = app[SURVEYS]
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+    channel: TelegramChannel | None = None
+    senders = {}
+    if settings.telegram_bot_token:
+        intake = app[INTAKE]
+
+        def known(username: str) -> None:
+            intake.telegram_username = username
+
+        channel = TelegramChannel(
+            token=settings.telegram_bot_token,
+            base_url=settings.telegram_api_base_url,
+            mode=settings.telegram_mode,
+            webhook_url=f"{settings.public_url}/telegram/webhook",
+            webhook_secret=settings.telegram_webhook_secret,
+            service=service,
+            on_username=known,
+        )
+        app[TELEGRAM] = channel
+        renderer = TelegramRenderer(service.forms, today=lambda: service.clock.local_now().date())
+        senders[CHANNEL] = TelegramSender(channel.bot, renderer)
+    else:
         log.info("TELEGRAM_BOT_TOKEN is empty: the Telegram channel is off")
-        yield
-        return
-    intake = app[INTAKE]
-
-    def known(username: str) -> None:
-        intake.telegram_username = username
-
-    task = asyncio.create_task(
-        learn_username(settings.telegram_bot_token, settings.telegram_api_base_url, known)
+    dispatcher = Dispatcher(
+        OutboxStore(app[ENGINE]),
+        senders,
+        leadership=Leadership(app[ENGINE], "outbox-dispatcher"),
+        global_limit=settings.telegram_rate_per_second,
+        per_chat_burst=settings.telegram_chat_burst,
+        now=service.clock.utcnow,
     )
+    loop = SurveyLoop(service, sweep_interval=settings.survey_sweep_seconds)
+    service.wake = dispatcher.wake
+    app[INTAKE].on_accepted = loop.wake
+    tasks.append(asyncio.create_task(dispatcher.run(stop)))
+    tasks.append(asyncio.create_task(loop.run(stop)))
+    if channel is not None:
+        channel.start()
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    stop.set()
+    dispatcher.wake()
+    loop.wake()
+    if channel is not None:
+        await channel.stop()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def serve(settings: Settings, *, on_ready: Callable[[str], None] | None = None) -> None:

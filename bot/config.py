@@ -55,6 +55,16 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", validation_alias=_env("SIPAS_LOG_LEVEL"))
     log_format: str = Field("json", validation_alias=_env("SIPAS_LOG_FORMAT"))
     max_clock_skew_seconds: int = Field(300, validation_alias=_env("SIPAS_MAX_CLOCK_SKEW"))
+    reminder_hours: float = Field(24.0, gt=0, validation_alias=_env("SIPAS_REMINDER_HOURS"))
+    survey_expiry_days: float = Field(7.0, gt=0, validation_alias=_env("SIPAS_SURVEY_EXPIRY_DAYS"))
+    survey_sweep_seconds: float = Field(
+        900.0, gt=0, validation_alias=_env("SIPAS_SURVEY_SWEEP_SECONDS")
+    )
+    telegram_rate_per_second: int = Field(
+        30, gt=0, validation_alias=_env("TELEGRAM_RATE_PER_SECOND")
+    )
+    telegram_chat_burst: int = Field(3, gt=0, validation_alias=_env("TELEGRAM_CHAT_BURST"))
+    clock_file: str = Field("", validation_alias=_env("SIPAS_CLOCK_FILE"))
     shutdown_timeout_seconds: float = Field(30.0, validation_alias=_env("SIPAS_SHUTDOWN_TIMEOUT"))
 
     @field_validator("onestop_secrets", "admin_telegram_ids", mode="before")

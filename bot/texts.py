@@ -82,3 +82,219 @@ CASE_PAGE: Final[dict[str, dict[str, str]]] = {
         "not_found": "The link is wrong or has expired. Please check your receipt.",
     },
 }
+
+# Five levels, in order; each button's text contains the contract's label.
+LIKERT: Final[dict[str, tuple[str, ...]]] = {
+    VI: ("Rất không hài lòng", "Không hài lòng", "Bình thường", "Hài lòng", "Rất hài lòng"),
+    EN: ("Very dissatisfied", "Dissatisfied", "Neutral", "Satisfied", "Very satisfied"),
+}
+LIKERT_VI_LABELS: Final = LIKERT[VI]
+
+BUTTONS: Final[dict[str, dict[str, str]]] = {
+    VI: {
+        "yes": "Có",
+        "no": "Không",
+        "skip": "Bỏ qua",
+        "done": "Xong ✅",
+        "contact": "📱 Chia sẻ số điện thoại",
+    },
+    EN: {
+        "yes": "Yes",
+        "no": "No",
+        "skip": "Skip",
+        "done": "Done ✅",
+        "contact": "📱 Share my phone number",
+    },
+}
+
+CHAT: Final[dict[str, dict[str, str]]] = {
+    VI: {
+        "welcome": (
+            "Xin chào! Đây là kênh lấy ý kiến người dân về sự phục vụ của cơ quan hành chính.\n"
+            "Để theo dõi hồ sơ, Ông/Bà hãy quét mã QR trên phiếu hẹn, hoặc bấm nút bên dưới "
+            "để chia sẻ số điện thoại đã khai khi nộp hồ sơ."
+        ),
+        "linked": (
+            "✅ Đã liên kết hồ sơ {code} — {procedure}.\n"
+            "Ông/Bà sẽ nhận thông báo khi hồ sơ thay đổi trạng thái và được mời đánh giá "
+            "khi nhận kết quả."
+        ),
+        "already_linked": "Hồ sơ {code} đã được liên kết với cuộc trò chuyện này.",
+        "link_taken": (
+            "Hồ sơ này đã được liên kết với một tài khoản khác. Nếu đây là hồ sơ của "
+            "Ông/Bà, vui lòng liên hệ Bộ phận Một cửa."
+        ),
+        "link_unknown": (
+            "Mã liên kết không đúng hoặc đã hết hạn. Vui lòng quét lại mã QR trên phiếu hẹn."
+        ),
+        "link_expired": "Đợt khảo sát của hồ sơ {code} đã kết thúc. Cảm ơn Ông/Bà.",
+        "contact_not_own": (
+            "Vui lòng chỉ chia sẻ số điện thoại của chính Ông/Bà bằng nút bên dưới."
+        ),
+        "contact_linked": "✅ Đã liên kết {count} hồ sơ: {codes}.",
+        "contact_none": "Chưa tìm thấy hồ sơ nào mang số điện thoại này.",
+        "invite": (
+            "Hồ sơ {code} ({procedure}) đã có kết quả. Mời Ông/Bà dành khoảng 1 phút "
+            "đánh giá sự phục vụ. Ý kiến của Ông/Bà được giữ kín."
+        ),
+        "reminder": (
+            "Nhắc nhẹ: Ông/Bà chưa hoàn thành khảo sát về hồ sơ {code}. Mời Ông/Bà tiếp tục:"
+        ),
+        "question": "Câu {number}/{total}: {text}",
+        "hint_text": "(Nhập góp ý và gửi, hoặc bấm “Bỏ qua”.)",
+        "hint_multi": "(Chọn tối đa {max} mục, rồi bấm “Xong”.)",
+        "answered": "✔ {choice}",
+        "skipped": "— đã bỏ qua",
+        "thanks": (
+            "🙏 Cảm ơn Ông/Bà đã hoàn thành khảo sát! Ý kiến của Ông/Bà giúp cơ quan "
+            "phục vụ người dân tốt hơn."
+        ),
+        "already_answered": "Câu hỏi này đã được trả lời.",
+        "survey_closed": "Khảo sát này đã kết thúc.",
+        "required": "Câu hỏi này cần được trả lời.",
+        "pick_one": "Vui lòng chọn ít nhất một mục.",
+        "stale_button": "Nút này không còn dùng được.",
+        "use_buttons": "Vui lòng trả lời bằng các nút bên dưới câu hỏi.",
+        "too_long": "Góp ý tối đa 1000 ký tự, Ông/Bà vui lòng rút gọn.",
+        "empty": "Vui lòng nhập nội dung góp ý, hoặc bấm “Bỏ qua”.",
+        "media": "Xin lỗi, bot chỉ nhận câu trả lời bằng nút bấm hoặc tin nhắn chữ.",
+        "no_survey": ("Hiện Ông/Bà chưa có khảo sát nào đang mở. Gõ /help để xem hướng dẫn."),
+        "stopped": ("Đã dừng mọi tin nhắn từ bot tới Ông/Bà. Khi muốn nhận lại, hãy gõ /start."),
+        "help": (
+            "Bot gửi thông báo về hồ sơ và mời Ông/Bà đánh giá sự phục vụ khi nhận kết quả.\n"
+            "/start — bắt đầu, liên kết hồ sơ\n"
+            "/status <mã hồ sơ> — xem tình trạng hồ sơ\n"
+            "/language vi|en — đổi ngôn ngữ\n"
+            "/stop — dừng nhận tin nhắn\n"
+            "/help — hướng dẫn"
+        ),
+        "language_set": "Đã chuyển sang tiếng Việt.",
+        "language_usage": "Cách dùng: /language vi hoặc /language en",
+        "status_usage": "Cách dùng: /status <mã hồ sơ>. Hồ sơ đã liên kết: {codes}",
+        "status_none_linked": "Cách dùng: /status <mã hồ sơ>. Ông/Bà chưa liên kết hồ sơ nào.",
+        "status_not_linked": "Không có hồ sơ {code} trong các hồ sơ đã liên kết với Ông/Bà.",
+        "status": (
+            "Hồ sơ {code}\nThủ tục: {procedure}\nTrạng thái: {status}\n"
+            "Ngày tiếp nhận: {received}\nNgày hẹn trả: {due}\nTiến độ: {timeliness}"
+        ),
+        "no_date": "chưa có",
+        "busy": "Hệ thống đang bận, Ông/Bà vui lòng thử lại sau ít phút.",
+        "notice_2": "Hồ sơ {code} ({procedure}) đã được tiếp nhận. Ngày hẹn trả kết quả: {due}.",
+        "notice_5": (
+            "Hồ sơ {code} ({procedure}) cần bổ sung giấy tờ. Vui lòng liên hệ Bộ phận Một cửa "
+            "để được hướng dẫn."
+        ),
+        "notice_6": (
+            "Hồ sơ {code} ({procedure}): Ông/Bà cần thực hiện nghĩa vụ tài chính (phí, lệ phí, "
+            "thuế) để hồ sơ được tiếp tục giải quyết."
+        ),
+        "notice_9": (
+            "Hồ sơ {code} ({procedure}) đã có kết quả. Mời Ông/Bà đến nhận kết quả theo hẹn."
+        ),
+        "notice_10": "Hồ sơ {code} ({procedure}) đã được trả kết quả.",
+        "apology": (
+            "THƯ XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ\n"
+            "Kính gửi Ông/Bà {name},\n"
+            "{agency} chân thành xin lỗi vì hồ sơ {code} ({procedure}), tiếp nhận ngày "
+            "{received}, chưa có kết quả đúng hẹn ngày {old_due}.\n"
+            "Lý do: {reason}\n"
+            "Đơn vị giải quyết: {unit}\n"
+            "Ngày hẹn trả kết quả mới: {new_due}, tại {place}.\n"
+            "Mong Ông/Bà thông cảm."
+        ),
+        "apology_no_reason": "cần thêm thời gian xử lý",
+        "apology_place": "Bộ phận Một cửa nơi nộp hồ sơ",
+        "citizen": "công dân",
+    },
+    EN: {
+        "welcome": (
+            "Hello! This channel collects citizens' feedback on how public offices serve them.\n"
+            "To follow a case, scan the QR code on your receipt, or press the button below to "
+            "share the phone number you gave when filing."
+        ),
+        "linked": (
+            "✅ Case {code} — {procedure} is linked.\n"
+            "You will get a notice when its status changes and a short survey when you "
+            "receive the result."
+        ),
+        "already_linked": "Case {code} is already linked to this chat.",
+        "link_taken": (
+            "This case is linked to another account. If it is yours, please contact the "
+            "one-stop desk."
+        ),
+        "link_unknown": "This link is wrong or has expired. Please scan the QR code again.",
+        "link_expired": "The survey for case {code} has closed. Thank you.",
+        "contact_not_own": "Please share only your own phone number with the button below.",
+        "contact_linked": "✅ Linked {count} case(s): {codes}.",
+        "contact_none": "No case carries this phone number yet.",
+        "invite": (
+            "Case {code} ({procedure}) has its result. Please take about a minute to rate "
+            "how you were served. Your answers are confidential."
+        ),
+        "reminder": "A gentle reminder: the survey about case {code} is not finished yet:",
+        "question": "Question {number}/{total}: {text}",
+        "hint_text": "(Type your suggestion and send it, or press “Skip”.)",
+        "hint_multi": "(Choose up to {max}, then press “Done”.)",
+        "answered": "✔ {choice}",
+        "skipped": "— skipped",
+        "thanks": "🙏 Thank you for completing the survey! Your answers help us serve you better.",
+        "already_answered": "This question has already been answered.",
+        "survey_closed": "This survey has closed.",
+        "required": "This question needs an answer.",
+        "pick_one": "Please choose at least one item.",
+        "stale_button": "This button can no longer be used.",
+        "use_buttons": "Please answer with the buttons under the question.",
+        "too_long": "Suggestions are limited to 1000 characters; please shorten it.",
+        "empty": "Please type your suggestion, or press “Skip”.",
+        "media": "Sorry, the bot only takes answers as button presses or text messages.",
+        "no_survey": "You have no open survey right now. Send /help for instructions.",
+        "stopped": "All messages from this bot are stopped. Send /start to receive them again.",
+        "help": (
+            "The bot sends notices about your case and invites you to rate the service when "
+            "you receive the result.\n"
+            "/start — start, link a case\n"
+            "/status <case code> — see a case's status\n"
+            "/language vi|en — change language\n"
+            "/stop — stop all messages\n"
+            "/help — this help"
+        ),
+        "language_set": "Language set to English.",
+        "language_usage": "Usage: /language vi or /language en",
+        "status_usage": "Usage: /status <case code>. Linked cases: {codes}",
+        "status_none_linked": "Usage: /status <case code>. You have not linked any case yet.",
+        "status_not_linked": "Case {code} is not among the cases linked to you.",
+        "status": (
+            "Case {code}\nProcedure: {procedure}\nStatus: {status}\n"
+            "Received: {received}\nPromised return date: {due}\nProgress: {timeliness}"
+        ),
+        "no_date": "not set",
+        "busy": "The system is busy; please try again in a few minutes.",
+        "notice_2": "Case {code} ({procedure}) was accepted. Promised return date: {due}.",
+        "notice_5": (
+            "Case {code} ({procedure}) needs more documents. Please contact the one-stop desk."
+        ),
+        "notice_6": "Case {code} ({procedure}): fees or taxes are due before work can go on.",
+        "notice_9": "Case {code} ({procedure}) has its result. Please collect it as arranged.",
+        "notice_10": "The result of case {code} ({procedure}) has been handed over.",
+        "apology": (
+            "LETTER OF APOLOGY AND NEW RETURN DATE\n"
+            "Dear {name},\n"
+            "{agency} sincerely apologises: case {code} ({procedure}), received on "
+            "{received}, was not finished by the promised date {old_due}.\n"
+            "Reason: {reason}\n"
+            "Processing unit: {unit}\n"
+            "New return date: {new_due}, at {place}.\n"
+            "Thank you for your understanding."
+        ),
+        "apology_no_reason": "more processing time is needed",
+        "apology_place": "the one-stop desk where the case was filed",
+        "citizen": "citizen",
+    },
+}
+
+
+def chat_text(language: str, key: str, **params: object) -> str:
+    """A chat message in `language` (Vietnamese when unknown), with `params` filled in."""
+    table = CHAT.get(language, CHAT[VI])
+    template = table.get(key) or CHAT[VI][key]
+    return template.format(**params) if params else template

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,7 @@ class IntakeService:
         self._key = link_key
         self._public_url = public_url
         self.telegram_username: str | None = None
+        self.on_accepted: Callable[[], None] = lambda: None
 
     def links(self, case_code: str) -> dict[str, str | None]:
         token = case_token(self._key, case_code)
@@ -54,6 +56,8 @@ class IntakeService:
 
     async def accept(self, dossier: Dossier, *, key: str, payload: dict[str, Any]) -> IntakeReply:
         outcome = await self._store.record(self._record(dossier, key=key, payload=payload))
+        if outcome.created:
+            self.on_accepted()
         return IntakeReply(created=outcome.created, body=self._body(dossier, outcome))
 
     def _body(self, dossier: Dossier, outcome: IntakeOutcome) -> dict[str, Any]:

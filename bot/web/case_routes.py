@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.onestop.links import TOKEN_RE, token_hash
 from bot.texts import CASE_PAGE, CASE_STATUS, TIMELINESS, VI
-from bot.web.keys import CASES, INTAKE, LOCAL_NOW, SETTINGS
+from bot.web.keys import CASES, INTAKE, LOCAL_NOW, SETTINGS, SURVEYS
 from bot.web.responses import error, json_response
 from scoring.timeliness import classify
 from storage.cases import CaseState
@@ -50,6 +50,12 @@ async def get_case(request: web.Request) -> web.Response:
     if case is None:
         return error(404, "unknown case")
     tz = request.app[SETTINGS].tz
+    surveys = request.app[SURVEYS].store
+    summary = await surveys.survey_summary(case.code)
+    if summary is None:
+        info = await surveys.case_by_code(case.code)
+        linked = info is not None and info.linked_chat is not None
+        summary = ("linked" if linked else "none", 0)
     return json_response(
         {
             "MaHoSo": case.code,
@@ -61,7 +67,7 @@ async def get_case(request: web.Request) -> web.Response:
             "NgayKetThucXuLy": _iso(case.ended_at, tz),
             "timeliness": _timeliness(case, request.app[LOCAL_NOW]()),
             "events": case.events_count,
-            "survey": {"status": "none", "answers": 0},
+            "survey": {"status": summary[0], "answers": summary[1]},
         }
     )
 

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.onestop.intake import IntakeService
+from bot.survey.service import SurveyService
+from bot.telegram.channel import TelegramChannel
 from bot.web.inflight import InFlight
 from storage.cases import CaseReader
 
@@ -23,3 +25,5 @@ CASES = web.AppKey("cases", CaseReader)
 CLOCK = web.AppKey("clock", Callable[[], float])
 LOCAL_NOW = web.AppKey("local_now", Callable[[], datetime])
 IN_FLIGHT = web.AppKey("in_flight", InFlight)
+SURVEYS = web.AppKey("surveys", SurveyService)
+TELEGRAM = web.AppKey("telegram", TelegramChannel)

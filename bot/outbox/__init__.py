@@ -1,0 +1,30 @@
+"""The outbox dispatcher: rate-limited, retrying delivery of outbox rows through channel senders."""
+
+from __future__ import annotations
+
+from bot.outbox.dispatcher import (
+    Blocked,
+    Dispatcher,
+    Failed,
+    Leader,
+    Outbox,
+    RetryLater,
+    Sender,
+    SendOutcome,
+    Sent,
+)
+from bot.outbox.ratelimit import ChatLimiter, SlidingWindowLimiter
+
+__all__ = [
+    "Blocked",
+    "ChatLimiter",
+    "Dispatcher",
+    "Failed",
+    "Leader",
+    "Outbox",
+    "RetryLater",
+    "SendOutcome",
+    "Sender",
+    "Sent",
+    "SlidingWindowLimiter",
+]

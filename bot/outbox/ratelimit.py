@@ -1,0 +1,119 @@
+"""Sliding-window rate limits for sending: one budget per bot, one per chat.
+
+Telegram (domain.md §8): about 30 messages per second per bot overall and about one per second
+per private chat, short bursts tolerated. A window counts the moments sends started; a small
+safety margin covers the jitter between starting a send and Telegram receiving it.
+
+The clock and the sleep are injectable, so tests drive time by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Hashable
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+DEFAULT_MARGIN = 0.02
+
+
+class SlidingWindowLimiter:
+    """At most `limit` acquisitions in any `window` seconds; waiters are served in order."""
+
+    def __init__(
+        self,
+        limit: int,
+        window: float,
+        *,
+        margin: float = DEFAULT_MARGIN,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if limit < 1 or window <= 0 or margin < 0:
+            raise ValueError("limit must be ≥ 1, window > 0 and margin ≥ 0")
+        self.limit = limit
+        self.window = window
+        self.margin = margin
+        self._clock = clock
+        self._sleep = sleep
+        self._events: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        """Wait until one more event fits in the window, then count it."""
+        async with self._lock:
+            while True:
+                now = self._clock()
+                wait = self._wait(now)
+                if wait <= 0:
+                    self._events.append(now)
+                    return
+                await self._sleep(wait)
+
+    def _wait(self, now: float) -> float:
+        """Seconds until an event may happen at `now` (≤ 0: right away)."""
+        events = self._events
+        while events and now - events[0] >= self.window:
+            events.popleft()
+        if len(events) < self.limit:
+            return 0.0
+        return events[0] + self.window + self.margin - now
+
+    @property
+    def busy(self) -> bool:
+        """Whether someone holds or waits for the limiter."""
+        return self._lock.locked()
+
+    def idle(self, now: float) -> bool:
+        """Whether the window is empty at `now`: a fresh limiter would behave the same."""
+        return not self.busy and (not self._events or now - self._events[-1] >= self.window)
+
+
+class ChatLimiter:
+    """One sliding window per chat; chats idle for a whole window are forgotten."""
+
+    def __init__(
+        self,
+        burst: int = 3,
+        window: float = 1.0,
+        *,
+        margin: float = DEFAULT_MARGIN,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.burst = burst
+        self.window = window
+        self.margin = margin
+        self._clock = clock
+        self._sleep = sleep
+        self._chats: dict[Hashable, SlidingWindowLimiter] = {}
+        self._swept_at = clock()
+
+    def __len__(self) -> int:
+        return len(self._chats)
+
+    async def acquire(self, chat: Hashable) -> None:
+        """Wait until the chat may receive one more message, then count it."""
+        self._sweep()
+        limiter = self._chats.get(chat)
+        if limiter is None:
+            limiter = SlidingWindowLimiter(
+                self.burst, self.window, margin=self.margin, clock=self._clock, sleep=self._sleep
+            )
+            self._chats[chat] = limiter
+        await limiter.acquire()
+
+    def _sweep(self) -> None:
+        """Drop the limiters of idle chats, at most once a window (memory stays bounded)."""
+        now = self._clock()
+        if now - self._swept_at < self.window:
+            return
+        self._swept_at = now
+        for chat in [chat for chat, limiter in self._chats.items() if limiter.idle(now)]:
+            del self._chats[chat]
+
+
+__all__ = ["ChatLimiter", "SlidingWindowLimiter"]

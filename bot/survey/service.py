@@ -1,0 +1,510 @@
+"""Survey use cases behind the chat channels, channel-neutral.
+
+A channel adapter turns an update into one of the `on_*` calls and renders what comes back.
+Everything said to the citizen is queued in the outbox (in the same transaction as the change
+it reports) and the dispatcher is woken; only the in-place edit of a pressed question and the
+short callback notice are left to the adapter, because they belong to the press itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from bot.clock import Clock
+from bot.onestop.links import TOKEN_RE, phone_hash, token_hash
+from bot.survey.engine import AnswerError, Given, Toggle, next_question, parse_button, parse_text
+from bot.survey.engine import progress as survey_progress
+from bot.survey.questionnaire import Question, Questionnaire, builtin
+from scheduler.quiet import next_allowed
+from storage.outbox import OutboxIntent
+from storage.surveys import OPEN_SURVEY, AnswerRow, CaseInfo, ChatRow, SurveyRow, SurveyStore
+
+log = logging.getLogger(__name__)
+LANGUAGES = ("vi", "en")
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """Who wrote: a chat on a channel, with the language their app reports."""
+
+    channel: str
+    external_id: str
+    language: str = "vi"
+
+
+@dataclass(frozen=True, slots=True)
+class PressResult:
+    """What a button press did, for the adapter to show in place.
+
+    `notice` is a short callback answer; `answered` is the question now answered (with the
+    answer) whose message should lose its buttons; `toggled` is a multi-choice question whose
+    keyboard should show the new picks.
+    """
+
+    notice: str | None = None
+    answered: tuple[Question, Given] | None = None
+    toggled: tuple[Question, tuple[str, ...], int, int] | None = None
+    language: str = "vi"
+
+
+@dataclass(frozen=True, slots=True)
+class TextResult:
+    """A typed answer was recorded: the earlier prompt (if known) should lose its buttons."""
+
+    prompt_message_id: str | None
+    answered: tuple[Question, Given]
+    language: str
+
+
+def text_intent(
+    chat_id: int,
+    key: str,
+    *,
+    keyboard: str | None = None,
+    not_before: datetime | None = None,
+    dedupe_key: str | None = None,
+    **params: object,
+) -> OutboxIntent:
+    payload: dict[str, object] = {"key": key, "params": params}
+    if keyboard:
+        payload["keyboard"] = keyboard
+    return OutboxIntent(
+        chat_id=chat_id,
+        kind="text",
+        payload=payload,
+        not_before=not_before,
+        dedupe_key=dedupe_key,
+    )
+
+
+class FormCache:
+    """Questionnaire versions by number; a version never changes once stored."""
+
+    def __init__(self, store: SurveyStore) -> None:
+        self._store = store
+        self._forms: dict[int, Questionnaire] = {}
+
+    async def get(self, version: int) -> Questionnaire:
+        form = self._forms.get(version)
+        if form is None:
+            definition = await self._store.form(version)
+            if definition is None:
+                raise LookupError(f"questionnaire version {version} is not stored")
+            form = Questionnaire.from_dict(definition, version=version)
+            self._forms[version] = form
+        return form
+
+    async def active(self) -> Questionnaire:
+        found = await self._store.active_form()
+        if found is None:
+            raise LookupError("no active questionnaire")
+        version, definition = found
+        if version not in self._forms:
+            self._forms[version] = Questionnaire.from_dict(definition, version=version)
+        return self._forms[version]
+
+
+def _given(row: AnswerRow) -> Given:
+    return Given(
+        value_int=row.value_int,
+        value_text=row.value_text,
+        choices=row.choices,
+        skipped=row.skipped,
+    )
+
+
+class SurveyService:
+    """The conversation with citizens: linking, surveys, commands."""
+
+    def __init__(
+        self,
+        *,
+        store: SurveyStore,
+        clock: Clock,
+        link_key: bytes,
+        survey_statuses: tuple[int, ...],
+        reminder_after: timedelta,
+        expiry: timedelta,
+        quiet_window: tuple[time, time] | None,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.store = store
+        self.forms = FormCache(store)
+        self.clock = clock
+        self._key = link_key
+        self.survey_statuses = survey_statuses
+        self.reminder_after = reminder_after
+        self.expiry = expiry
+        self.quiet_window = quiet_window
+        self.wake = wake
+
+    async def ensure_form(self) -> int:
+        """Seed the built-in short form as version 1 on an empty database."""
+        form = builtin("short")
+        return await self.store.seed_form(
+            base=form.base, definition=form.to_dict(), now=self.clock.utcnow()
+        )
+
+    def unprompted_at(self) -> datetime:
+        """When a message nobody asked for may go out: now, or when quiet hours end (UTC)."""
+        local = self.clock.local_now()
+        allowed = next_allowed(local, self.quiet_window)
+        return self.clock.utcnow() if allowed == local else self.clock.to_utc(allowed)
+
+    async def _chat(self, chat: ChatRef) -> ChatRow:
+        language = chat.language if chat.language in LANGUAGES else "vi"
+        return await self.store.chat(
+            channel=chat.channel,
+            external_id=chat.external_id,
+            language=language,
+            now=self.clock.utcnow(),
+        )
+
+    async def _say(self, *intents: OutboxIntent) -> None:
+        await self.store.send(list(intents), now=self.clock.utcnow())
+        self.wake()
+
+    # -- commands --------------------------------------------------------------------------
+
+    async def on_start(self, chat: ChatRef, payload: str | None) -> None:
+        """Welcome a chat, or link the case behind a receipt's payload to it."""
+        row = await self._chat(chat)
+        if row.opted_out or row.blocked:
+            await self.store.set_chat(
+                row.id, now=self.clock.utcnow(), opted_out=False, blocked_at=None
+            )
+        if not payload:
+            await self._say(text_intent(row.id, "welcome", keyboard="contact"))
+            return
+        case = (
+            await self.store.case_by_token(token_hash(payload)) if TOKEN_RE.match(payload) else None
+        )
+        if case is None:
+            await self._say(text_intent(row.id, "link_unknown"))
+            return
+        holder = await self.store.link(case.code, row.id, via="start", now=self.clock.utcnow())
+        if holder != row.id:
+            await self._say(text_intent(row.id, "link_taken"))
+            return
+        key = "already_linked" if case.linked_chat == row.id else "linked"
+        await self._say(text_intent(row.id, key, code=case.code, procedure=case.procedure_name))
+        await self._after_link(case, row.id)
+
+    async def _after_link(self, case: CaseInfo, chat_id: int) -> None:
+        """Start the survey now if the case is already at the survey status, or resume it."""
+        if case.survey_id is None:
+            if case.status in self.survey_statuses:
+                await self.start_survey(
+                    case.code, chat_id, procedure=case.procedure_name, prompted=True
+                )
+            return
+        found = await self.store.survey(case.survey_id)
+        if found is None:
+            return
+        survey, answers = found
+        if survey.chat_id == chat_id and survey.status in OPEN_SURVEY:
+            await self._say(await self._question_intent(survey, answers, intro=None))
+        elif survey.status == "expired":
+            await self._say(text_intent(chat_id, "link_expired", code=case.code))
+
+    async def on_contact(self, chat: ChatRef, phone: str, *, own: bool) -> None:
+        """Link every case filed with the citizen's own phone number."""
+        row = await self._chat(chat)
+        if not own:
+            await self._say(text_intent(row.id, "contact_not_own", keyboard="contact"))
+            return
+        hashed = phone_hash(self._key, phone)
+        cases = await self.store.cases_by_phone(hashed) if hashed else []
+        linked: list[CaseInfo] = []
+        for case in cases:
+            holder = await self.store.link(
+                case.code, row.id, via="contact", now=self.clock.utcnow()
+            )
+            if holder == row.id:
+                linked.append(case)
+        if hashed:
+            await self.store.set_chat(row.id, now=self.clock.utcnow(), phone_hash=hashed)
+        if not linked:
+            await self._say(text_intent(row.id, "contact_none", keyboard="remove"))
+            return
+        codes = ", ".join(case.code for case in linked)
+        await self._say(
+            text_intent(row.id, "contact_linked", keyboard="remove", count=len(linked), codes=codes)
+        )
+        for case in linked:
+            await self._after_link(case, row.id)
+
+    async def on_stop(self, chat: ChatRef) -> None:
+        """Opt the chat out of everything (confirmed); /start opts back in."""
+        row = await self._chat(chat)
+        await self.store.opt_out(
+            row.id, now=self.clock.utcnow(), intents=[text_intent(row.id, "stopped")]
+        )
+        self.wake()
+
+    async def on_help(self, chat: ChatRef) -> None:
+        row = await self._chat(chat)
+        await self._say(text_intent(row.id, "help"))
+
+    async def on_language(self, chat: ChatRef, choice: str | None) -> None:
+        row = await self._chat(chat)
+        wanted = (choice or "").strip().lower()
+        if wanted not in LANGUAGES:
+            await self._say(text_intent(row.id, "language_usage"))
+            return
+        await self.store.set_chat(row.id, now=self.clock.utcnow(), language=wanted)
+        await self._say(text_intent(row.id, "language_set"))
+
+    async def on_status(self, chat: ChatRef, code: str | None) -> None:
+        """Show a linked case's state; never a case linked to someone else."""
+        row = await self._chat(chat)
+        mine = await self.store.cases_of_chat(row.id)
+        if not code or not code.strip():
+            if mine:
+                codes = ", ".join(case.code for case in mine)
+                await self._say(text_intent(row.id, "status_usage", codes=codes))
+            else:
+                await self._say(text_intent(row.id, "status_none_linked"))
+            return
+        wanted = code.strip()
+        case = next((c for c in mine if c.code == wanted), None)
+        if case is None:
+            await self._say(text_intent(row.id, "status_not_linked", code=wanted[:64]))
+            return
+        await self._say(
+            OutboxIntent(
+                chat_id=row.id,
+                kind="case_status",
+                payload={
+                    "code": case.code,
+                    "procedure": case.procedure_name,
+                    "status": case.status,
+                    "received": case.received_at.isoformat(),
+                    "due": case.due_at.isoformat() if case.due_at else None,
+                    "ended": case.ended_at.isoformat() if case.ended_at else None,
+                },
+            )
+        )
+
+    # -- surveys -----------------------------------------------------------------------------
+
+    async def start_survey(
+        self, case_code: str, chat_id: int, *, procedure: str, prompted: bool
+    ) -> int | None:
+        """Open the case's survey on the active questionnaire and send the first question."""
+        form = await self.forms.active()
+        first = next_question(form, {})
+        assert first is not None
+        number, total = survey_progress(form, {})
+        now = self.clock.utcnow()
+        not_before = now if prompted else self.unprompted_at()
+
+        def intents(survey_id: int) -> list[OutboxIntent]:
+            return [
+                OutboxIntent(
+                    chat_id=chat_id,
+                    kind="question",
+                    survey_id=survey_id,
+                    not_before=not_before,
+                    payload={
+                        "survey_id": survey_id,
+                        "version": form.version,
+                        "code": first.code,
+                        "number": number,
+                        "total": total,
+                        "intro": "invite",
+                        "case_code": case_code,
+                        "procedure": procedure,
+                    },
+                )
+            ]
+
+        survey_id = await self.store.open_survey(
+            case_code=case_code,
+            chat_id=chat_id,
+            version=form.version,
+            first_code=first.code,
+            now=now,
+            expires_at=now + self.expiry,
+            intents_for=intents,
+        )
+        if survey_id is not None:
+            log.info("survey opened", extra={"survey_id": survey_id, "version": form.version})
+            self.wake()
+        return survey_id
+
+    async def _question_intent(
+        self,
+        survey: SurveyRow,
+        answers: list[AnswerRow],
+        *,
+        intro: str | None,
+        not_before: datetime | None = None,
+    ) -> OutboxIntent:
+        form = await self.forms.get(survey.version)
+        given = {a.question_code: _given(a) for a in answers}
+        number, total = survey_progress(form, given)
+        return OutboxIntent(
+            chat_id=survey.chat_id,
+            kind="question",
+            survey_id=survey.id,
+            not_before=not_before,
+            payload={
+                "survey_id": survey.id,
+                "version": survey.version,
+                "code": survey.current_code,
+                "number": number,
+                "total": total,
+                "intro": intro,
+                "case_code": survey.case_code,
+                "draft": list(survey.draft_choices),
+            },
+        )
+
+    async def on_press(self, chat: ChatRef, survey_id: int, code: str, value: str) -> PressResult:
+        """A button under a question was pressed."""
+        row = await self._chat(chat)
+        language = row.language
+        found = await self.store.survey(survey_id)
+        if found is None or found[0].chat_id != row.id:
+            return PressResult(notice="stale_button", language=language)
+        survey, answers = found
+        given = {a.question_code: _given(a) for a in answers}
+        if survey.status not in OPEN_SURVEY:
+            return PressResult(notice="survey_closed", language=language)
+        if code != survey.current_code:
+            notice = "already_answered" if code in given else "stale_button"
+            return PressResult(notice=notice, language=language)
+        form = await self.forms.get(survey.version)
+        question = form.question(code)
+        if question is None:
+            return PressResult(notice="stale_button", language=language)
+        try:
+            outcome = parse_button(question, value, draft=survey.draft_choices)
+        except AnswerError as exc:
+            return PressResult(notice=exc.reason, language=language)
+        if isinstance(outcome, Toggle):
+            await self.store.set_draft(survey.id, outcome.choices, now=self.clock.utcnow())
+            number, total = survey_progress(form, given)
+            return PressResult(
+                toggled=(question, outcome.choices, number, total), language=language
+            )
+        recorded = await self._record(survey, form, given, question, outcome)
+        if not recorded:
+            return PressResult(notice="already_answered", language=language)
+        return PressResult(answered=(question, outcome), language=language)
+
+    async def on_text(self, chat: ChatRef, text: str) -> TextResult | None:
+        """A typed message: an answer to the open question, or a polite pointer."""
+        row = await self._chat(chat)
+        survey = await self.store.survey_awaiting_text(row.id)
+        if survey is None:
+            await self._say(text_intent(row.id, "no_survey"))
+            return None
+        found = await self.store.survey(survey.id)
+        assert found is not None
+        survey, answers = found
+        form = await self.forms.get(survey.version)
+        question = form.question(survey.current_code or "")
+        if question is None:
+            await self._say(text_intent(row.id, "no_survey"))
+            return None
+        try:
+            outcome = parse_text(question, text)
+        except AnswerError as exc:
+            await self._say(text_intent(row.id, exc.reason))
+            return None
+        given = {a.question_code: _given(a) for a in answers}
+        if not await self._record(survey, form, given, question, outcome):
+            await self._say(text_intent(row.id, "already_answered"))
+            return None
+        return TextResult(survey.prompt_message_id, (question, outcome), row.language)
+
+    async def on_media(self, chat: ChatRef) -> None:
+        """A sticker, photo or other non-text message."""
+        row = await self._chat(chat)
+        survey = await self.store.survey_awaiting_text(row.id)
+        await self._say(text_intent(row.id, "media" if survey else "no_survey"))
+
+    async def _record(
+        self,
+        survey: SurveyRow,
+        form: Questionnaire,
+        given: dict[str, Given],
+        question: Question,
+        answer: Given,
+    ) -> bool:
+        after = {**given, question.code: answer}
+        following = next_question(form, after)
+        if following is None:
+            intents = [text_intent(survey.chat_id, "thanks")]
+        else:
+            number, total = survey_progress(form, after)
+            intents = [
+                OutboxIntent(
+                    chat_id=survey.chat_id,
+                    kind="question",
+                    survey_id=survey.id,
+                    payload={
+                        "survey_id": survey.id,
+                        "version": survey.version,
+                        "code": following.code,
+                        "number": number,
+                        "total": total,
+                        "intro": None,
+                        "case_code": survey.case_code,
+                        "draft": [],
+                    },
+                )
+            ]
+        recorded = await self.store.record_answer(
+            survey,
+            question_code=question.code,
+            value_int=answer.value_int,
+            value_text=answer.value_text,
+            choices=answer.choices,
+            skipped=answer.skipped,
+            answered_at=self.clock.local_now(),
+            next_code=None if following is None else following.code,
+            now=self.clock.utcnow(),
+            intents=intents,
+        )
+        if recorded:
+            self.wake()
+        return recorded
+
+    # -- background work ---------------------------------------------------------------------
+
+    async def start_due(self) -> int:
+        """Open surveys for linked cases that reached the survey status."""
+        started = 0
+        for case_code, chat_id, procedure in await self.store.due_for_start(self.survey_statuses):
+            opened = await self.start_survey(
+                case_code, chat_id, procedure=procedure, prompted=False
+            )
+            if opened is not None:
+                started += 1
+        return started
+
+    async def remind_and_expire(self) -> tuple[int, int]:
+        """Expire old invitations; remind once those unfinished after the reminder delay."""
+        now = self.clock.utcnow()
+        expired = await self.store.expire(now=now)
+        reminded = 0
+        for survey in await self.store.due_reminders(
+            invited_before=now - self.reminder_after, now=now
+        ):
+            found = await self.store.survey(survey.id)
+            if found is None:
+                continue
+            intent = await self._question_intent(
+                found[0], found[1], intro="reminder", not_before=self.unprompted_at()
+            )
+            if await self.store.remind(survey.id, now=now, intents=[intent]):
+                reminded += 1
+        if reminded:
+            self.wake()
+        return expired, reminded
