@@ -149,10 +149,15 @@ class Dispatcher:
 
     def wake(self) -> None:
         """New rows were enqueued: look now instead of at the next poll."""
-        pass
+        self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Dispatch until `stop` is set; finish the sends under way, then return."""
+        if not self._senders:
+            # Claiming would only fail every row for want of a channel (e.g. a missing token).
+            log.warning("outbox: no channel is configured; messages stay queued")
+            await stop.wait()
+            return
         stopper = asyncio.ensure_future(stop.wait())
         stopper.add_done_callback(lambda _: self._wake.set())
         checked_at: float | None = None

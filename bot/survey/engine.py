@@ -60,6 +60,7 @@ def ask_order(form: Questionnaire, answers: Mapping[str, Given]) -> list[Questio
         factor = question.factor
         if (
             question.kind == "likert5"
+            and factor is not None
             and factor in branches
             and factor not in placed
             and given is not None
@@ -90,7 +91,7 @@ def parse_button(question: Question, value: str, *, draft: tuple[str, ...] = ())
             raise AnswerError("required")
         return Given(skipped=True)
     if question.kind == "likert5":
-        if value.isdigit() and int(value) in LIKERT_LEVELS:
+        if _number(value) in LIKERT_LEVELS:
             return Given(value_int=int(value))
     elif question.kind == "yes_no":
         if value in (YES, NO):
@@ -108,6 +109,11 @@ def parse_button(question: Question, value: str, *, draft: tuple[str, ...] = ())
                 return Given(choices=picked[: question.max_choices])
             return Toggle(choices=picked)
     raise AnswerError("stale_button")
+
+
+def _number(text: str) -> int | None:
+    """An ASCII decimal number, or None ("²" and "①" pass str.isdigit but are not numbers)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
 
 
 def _fold(text: str) -> str:
@@ -142,7 +148,7 @@ def parse_text(question: Question, text: str) -> Given:
             raise AnswerError("too_long")
         return Given(value_text=cleaned)
     if question.kind == "likert5":
-        if folded.isdigit() and int(folded) in LIKERT_LEVELS:
+        if _number(folded) in LIKERT_LEVELS:
             return Given(value_int=int(folded))
         if folded in _LIKERT_WORDS:
             return Given(value_int=_LIKERT_WORDS[folded])
@@ -153,9 +159,11 @@ def parse_text(question: Question, text: str) -> Given:
         if folded in _NO_WORDS:
             return Given(value_int=0)
         raise AnswerError("use_buttons")
-    # choice: a number picks the option at that position
-    numbers = [int(part) for part in folded.replace(",", " ").split() if part.isdigit()]
-    picked = tuple(question.options[n - 1].code for n in numbers if 1 <= n <= len(question.options))
-    if picked and len(set(picked)) <= question.max_choices:
-        return Given(choices=tuple(dict.fromkeys(picked)))
-    raise AnswerError("use_buttons")
+    # choice: numbers pick the options at those positions; anything else is refused
+    numbers = [_number(part) for part in folded.replace(",", " ").split()]
+    if not numbers or any(n is None or not 1 <= n <= len(question.options) for n in numbers):
+        raise AnswerError("use_buttons")
+    picked = tuple(dict.fromkeys(question.options[n - 1].code for n in numbers if n))
+    if len(picked) > question.max_choices:
+        raise AnswerError("use_buttons")
+    return Given(choices=picked)

@@ -19,7 +19,6 @@ from bot.survey.service import ChatRef, SurveyService
 from bot.telegram.render import answered_text, parse_press, question_keyboard
 from bot.telegram.sender import CHANNEL
 from bot.texts import chat_text
-from storage.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 SERVICE_KEY = "survey_service"
@@ -146,10 +145,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
             if update.callback_query is not None:
                 await update.callback_query.answer(reply)
-            elif isinstance(context.error, StorageUnavailable):
+            else:
                 await context.bot.send_message(update.effective_chat.id, reply)
         except TelegramError:
-            pass
+            log.warning("could not tell the chat about the failure")
 
 
 def register(application: Application, service: SurveyService) -> None:  # type: ignore[type-arg]

@@ -30,7 +30,11 @@ def press_data(survey_id: int, code: str, value: str) -> str:
 
 def parse_press(data: str) -> tuple[int, str, str] | None:
     parts = data.split(":")
-    if len(parts) != 4 or parts[0] != PRESS_PREFIX or not parts[1].isdigit():
+    if (
+        len(parts) != 4
+        or parts[0] != PRESS_PREFIX
+        or not (parts[1].isascii() and parts[1].isdigit())
+    ):
         return None
     return int(parts[1]), parts[2], parts[3]
 
