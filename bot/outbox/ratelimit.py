@@ -1,4 +1,4 @@
-"""Sliding-window rate limits for sending: one budget per bot, one per chat.
+"""Rate limits for sending: a sliding window per bot, a token bucket per chat.
 
 Telegram (domain.md §8): about 30 messages per second per bot overall and about one per second
 per private chat, short bursts tolerated. A window counts the moments sends started; a small
@@ -72,24 +72,75 @@ class SlidingWindowLimiter:
         return not self.busy and (not self._events or now - self._events[-1] >= self.window)
 
 
+class TokenBucket:
+    """`capacity` sends at once, refilled at `rate` per second (bursts, then a steady pace)."""
+
+    def __init__(
+        self,
+        capacity: int,
+        rate: float,
+        *,
+        margin: float = DEFAULT_MARGIN,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if capacity < 1 or rate <= 0 or margin < 0:
+            raise ValueError("capacity must be ≥ 1, rate > 0 and margin ≥ 0")
+        self.capacity = capacity
+        self.rate = rate
+        self.margin = margin
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = float(capacity)
+        self._last = clock()
+        self._lock = asyncio.Lock()
+
+    def _refill(self, now: float) -> None:
+        # Refill a little slower than the allowed rate, so jitter never makes us early.
+        earned = (now - self._last) * self.rate / (1.0 + self.margin)
+        self._tokens = min(self.capacity, self._tokens + earned)
+        self._last = now
+
+    async def acquire(self) -> None:
+        """Wait for a token, then take it; waiters are served in order."""
+        async with self._lock:
+            while True:
+                self._refill(self._clock())
+                if self._tokens >= 1.0:
+                    self._tokens -= 1.0
+                    return
+                await self._sleep((1.0 - self._tokens) * (1.0 + self.margin) / self.rate)
+
+    def idle(self, now: float) -> bool:
+        """True once the bucket is full again (nothing to remember about this chat)."""
+        earned = (now - self._last) * self.rate / (1.0 + self.margin)
+        return not self._lock.locked() and self._tokens + earned >= self.capacity
+
+
 class ChatLimiter:
-    """One sliding window per chat; chats idle for a whole window are forgotten."""
+    """One token bucket per chat (Telegram: about 1 message/s, short bursts tolerated).
+
+    A chat may take `burst` messages at once, then `rate` per second; chats whose bucket has
+    refilled are forgotten, so memory stays bounded.
+    """
 
     def __init__(
         self,
         burst: int = 3,
         window: float = 1.0,
         *,
+        rate: float = 1.0,
         margin: float = DEFAULT_MARGIN,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.burst = burst
         self.window = window
+        self.rate = rate
         self.margin = margin
         self._clock = clock
         self._sleep = sleep
-        self._chats: dict[Hashable, SlidingWindowLimiter] = {}
+        self._chats: dict[Hashable, TokenBucket] = {}
         self._swept_at = clock()
 
     def __len__(self) -> int:
@@ -100,8 +151,8 @@ class ChatLimiter:
         self._sweep()
         limiter = self._chats.get(chat)
         if limiter is None:
-            limiter = SlidingWindowLimiter(
-                self.burst, self.window, margin=self.margin, clock=self._clock, sleep=self._sleep
+            limiter = TokenBucket(
+                self.burst, self.rate, margin=self.margin, clock=self._clock, sleep=self._sleep
             )
             self._chats[chat] = limiter
         await limiter.acquire()
@@ -116,4 +167,4 @@ class ChatLimiter:
             del self._chats[chat]
 
 
-__all__ = ["ChatLimiter", "SlidingWindowLimiter"]
+__all__ = ["ChatLimiter", "SlidingWindowLimiter", "TokenBucket"]

@@ -143,14 +143,29 @@ async def test_chats_have_budgets_of_their_own() -> None:
     assert clock.sleeps == [pytest.approx(1.02)]
 
 
-async def test_the_default_per_chat_budget_is_a_burst_of_three_a_second() -> None:
+async def test_the_default_per_chat_budget_is_a_burst_of_three_then_one_a_second() -> None:
     clock = FakeClock()
     chats = ChatLimiter(clock=clock, sleep=clock.sleep)
     times = []
-    for _ in range(9):
+    for _ in range(6):
         await chats.acquire(42)
         times.append(clock())
-    assert times == [pytest.approx(t) for t in [0, 0, 0, 1.02, 1.02, 1.02, 2.04, 2.04, 2.04]]
+    assert times == [pytest.approx(t) for t in [0, 0, 0, 1.02, 2.04, 3.06]]
+    # In any stretch of T seconds a chat gets at most 3 + T messages (Telegram's ~1/s).
+    for i, start in enumerate(times):
+        later = [t for t in times[i:] if t - start <= 2.0]
+        assert len(later) <= 3 + 2
+
+
+async def test_a_rested_chat_may_burst_again() -> None:
+    clock = FakeClock()
+    chats = ChatLimiter(clock=clock, sleep=clock.sleep)
+    for _ in range(3):
+        await chats.acquire(7)
+    clock.now = 10.0
+    for _ in range(3):
+        await chats.acquire(7)
+    assert clock() == pytest.approx(10.0)
 
 
 async def test_idle_chats_are_forgotten_and_busy_ones_kept() -> None:

@@ -1,0 +1,113 @@
+"""Fixtures for end-to-end tests: the real `sipas serve` process and a fake Bot API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.e2e.service import ServiceProcess
+from tests.fakes.telegram_api import FakeTelegram
+from tests.support import API_TOKEN, SECRET, bearer, signed
+
+# A weekday mid-morning in Hà Nội: outside quiet hours.
+MORNING = "2026-10-05T10:00:00+07:00"
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegram]:
+    """A fake Bot API with Telegram's flood limits switched on."""
+    fake = FakeTelegram()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+class Clock:
+    """The service's clock, through `SIPAS_CLOCK_FILE`: set it to any instant."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def set(self, instant: str | datetime) -> None:
+        text = instant if isinstance(instant, str) else instant.isoformat()
+        self.path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def clock(tmp_path: Path) -> Clock:
+    controlled = Clock(tmp_path / "clock.txt")
+    controlled.set(MORNING)
+    return controlled
+
+
+ServiceFactory = Callable[..., ServiceProcess]
+
+
+@pytest.fixture
+def bot_service(
+    database_url: str, tmp_path: Path, telegram: FakeTelegram, clock: Clock
+) -> Iterator[ServiceFactory]:
+    """Start `sipas serve` wired to the fake Bot API (call again after stop() to restart)."""
+    started: list[ServiceProcess] = []
+
+    def start(**env: str) -> ServiceProcess:
+        settings = {
+            "SIPAS_DATABASE_URL": database_url,
+            "SIPAS_ONESTOP_SECRETS": SECRET,
+            "SIPAS_API_TOKEN": API_TOKEN,
+            "SIPAS_SECRET_KEY": "e2e-link-key",
+            "TELEGRAM_BOT_TOKEN": telegram.token,
+            "TELEGRAM_API_BASE_URL": telegram.base_url,
+            "SIPAS_CLOCK_FILE": str(clock.path),
+            "SIPAS_SURVEY_SWEEP_SECONDS": "0.5",
+            **env,
+        }
+        service = ServiceProcess(tmp_path, settings)
+        if started:
+            service.port, service.url = started[0].port, started[0].url
+            service.env["SIPAS_HTTP_PORT"] = str(service.port)
+            service.env["SIPAS_PUBLIC_URL"] = service.url
+        service.start()
+        started.append(service)
+        return service
+
+    yield start
+    for service in started:
+        if service.process is not None and service.process.poll() is None:
+            service.stop()
+
+
+async def post_event(service: ServiceProcess, payload: dict[str, Any]) -> dict[str, Any]:
+    """Deliver a signed one-stop event and return the JSON answer (asserting 200/202)."""
+    body, headers = signed(payload)
+    async with aiohttp.ClientSession() as http, http.post(
+        f"{service.url}/api/v1/onestop/events", data=body, headers=headers
+    ) as response:
+        assert response.status in (200, 202), await response.text()
+        return dict(await response.json())
+
+
+async def telegram_link(service: ServiceProcess, payload: dict[str, Any]) -> str:
+    """Post the event until the bot's username is known; return the /start payload."""
+    import asyncio
+
+    for _ in range(100):
+        answer = await post_event(service, payload)
+        link = answer["links"]["telegram"]
+        if link:
+            return str(link.split("start=", 1)[1])
+        await asyncio.sleep(0.1)
+    raise AssertionError("links.telegram stayed null: the bot never learned its username")
+
+
+async def read_case(service: ServiceProcess, code: str) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as http, http.get(
+        f"{service.url}/api/v1/cases/{code}", headers=bearer()
+    ) as response:
+        assert response.status == 200, await response.text()
+        return dict(await response.json())
