@@ -282,7 +282,11 @@ def validate(payload: dict[str, Any]) -> Dossier:
         for key in ("NgayHenTraTruoc", "NgayHenTraMoi"):
             raw = item.get(key)
             where = f"DanhSachHoSoBoSung[{index}].{key}"
-            parsed[key] = None if _absent(raw) else _parse_date(where, raw.strip(), meaning)
+            parsed[key] = (
+                _parse_date(where, raw.strip(), meaning)
+                if isinstance(raw, str) and raw.strip()
+                else None
+            )
         reason = item.get("LyDo")
         supplements.append(
             Supplement(

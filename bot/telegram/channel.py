@@ -62,7 +62,7 @@ class TelegramChannel:
         self._secret = webhook_secret
         self._service = service
         self._on_username = on_username
-        self.application: Application | None = None  # type: ignore[type-arg]
+        self.application: Application | None = None
         self._ready = False
         self._task: asyncio.Task[None] | None = None
 
@@ -73,7 +73,7 @@ class TelegramChannel:
         self._task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
-        builder: ApplicationBuilder = (  # type: ignore[type-arg]
+        builder: ApplicationBuilder = (
             Application.builder().token(self._token).base_url(self._base_url)
         )
         if self._mode == "webhook":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -25,7 +25,7 @@ SERVICE_KEY = "survey_service"
 
 
 def _service(context: ContextTypes.DEFAULT_TYPE) -> SurveyService:
-    return context.application.bot_data[SERVICE_KEY]  # type: ignore[no-any-return]
+    return context.application.bot_data[SERVICE_KEY]
 
 
 def _chat(update: Update) -> ChatRef:
@@ -78,7 +78,7 @@ async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     result = await _service(context).on_press(_chat(update), survey_id, code, value)
     await query.answer(chat_text(result.language, result.notice) if result.notice else None)
     try:
-        if result.answered is not None and query.message is not None:
+        if result.answered is not None and isinstance(query.message, Message):
             question, given = result.answered
             number, total = _numbers(query.message.text)
             await query.edit_message_text(
@@ -151,7 +151,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning("could not tell the chat about the failure")
 
 
-def register(application: Application, service: SurveyService) -> None:  # type: ignore[type-arg]
+def register(application: Application, service: SurveyService) -> None:
     application.bot_data[SERVICE_KEY] = service
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("help", help_command))

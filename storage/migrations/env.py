@@ -51,7 +51,9 @@ async def _run_async(url: str) -> None:
 
 def run_migrations_online() -> None:
     url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
-    asyncio.run(_run_async(url))
+    if not url:
+        raise SystemExit("no database URL given to the migrations")
+    asyncio.run(_run_async(str(url)))
 
 
 if context.is_offline_mode():
