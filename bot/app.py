@@ -73,8 +73,9 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     engine = create_engine(settings.database_url)
     link_key = (settings.secret_key or await service_secret(engine, "link_key")).encode()
     app[ENGINE] = engine
+    intake_store = IntakeStore(engine)
     app[INTAKE] = IntakeService(
-        store=IntakeStore(engine), link_key=link_key, public_url=settings.public_url
+        store=intake_store, link_key=link_key, public_url=settings.public_url
     )
     app[CASES] = CaseReader(engine)
     clock = Clock(settings.tz, clock_file=settings.clock_file or None)
@@ -93,6 +94,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     except StorageError as exc:
         log.warning("questionnaire not seeded yet (database down)", extra={"error": str(exc)})
     yield
+    await intake_store.close()
     await engine.dispose()
 
 

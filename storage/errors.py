@@ -6,10 +6,22 @@ StorageError
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import asyncpg
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+# Raw-driver failures that mean "the database is not available right now".
+_DRIVER_UNAVAILABLE = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+    sqlite3.OperationalError,
+)
 
 
 class StorageError(Exception):
@@ -31,5 +43,7 @@ def translate_errors() -> Iterator[None]:
         if exc.connection_invalidated:
             raise StorageUnavailable(str(exc.orig or exc)) from exc
         raise
+    except _DRIVER_UNAVAILABLE as exc:
+        raise StorageUnavailable(str(exc)) from exc
     except (OSError, TimeoutError) as exc:
         raise StorageUnavailable(str(exc)) from exc

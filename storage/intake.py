@@ -14,10 +14,12 @@ deliveries converge to the same row whatever their arrival order.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import (
     Boolean,
     Date,
@@ -31,6 +33,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
@@ -39,6 +42,7 @@ from sqlalchemy.sql.functions import GenericFunction
 from storage.db import is_sqlite
 from storage.errors import StorageUnavailable, translate_errors
 from storage.models import Agency, Case, CaseContact, CaseEvent, Officer, Procedure
+from storage.rawsql import SqliteWriter, compile_statement, create_pg_pool, fetch_one
 
 # Statuses that end a case for timeliness (domain.md §3): refused, stopped, finished, returned,
 # plus withdrawn (7), which stops the clock like a stop.
@@ -343,46 +347,74 @@ def _build_sqlite() -> dict[str, Any]:
 
 
 class IntakeStore:
-    """Writes deliveries; one instance per engine, statements prepared at construction."""
+    """Writes deliveries. Statements are compiled once and run on the raw driver:
+    a pooled asyncpg connection (one round trip) or the SQLite writer thread (one hop).
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._sqlite = is_sqlite(str(engine.url))
+        self._url = str(engine.url.render_as_string(hide_password=False))
+        self._sqlite = is_sqlite(self._url)
+        self._pool: asyncpg.Pool | None = None
+        self._writer: SqliteWriter | None = None
         if self._sqlite:
-            self._lite = _build_sqlite()
-            self._write_lock = asyncio.Lock()
+            dialect = engine.dialect
+            self._lite = {
+                name: compile_statement(stmt, dialect) for name, stmt in _build_sqlite().items()
+            }
+            self._writer = SqliteWriter(make_url(self._url).database or "")
         else:
-            self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-            self._pg = _build_postgres()
+            self._pg = compile_statement(_build_postgres(), engine.dialect)
+            self._pool_lock = asyncio.Lock()
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+        if self._writer is not None:
+            await self._writer.close()
+
+    async def _pg_pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            async with self._pool_lock:
+                if self._pool is None:
+                    self._pool = await create_pg_pool(self._url)
+        return self._pool
 
     async def record(self, record: CaseEventRecord) -> IntakeOutcome:
         """Store the delivery once; return whether it was new and the case's status."""
         params = _params(record)
         with translate_errors():
-            if self._sqlite:
-                return await self._record_sqlite(params, record.status)
-            async with self._autocommit.connect() as conn:
-                row = (await conn.execute(self._pg, params)).one()
-        if row.event_id is None:
-            status = row.prior_status if row.prior_status is not None else record.status
-            return IntakeOutcome(created=False, status=status)
-        return IntakeOutcome(created=True, status=row.status)
+            if self._writer is not None:
+                return await self._writer.transaction(
+                    lambda conn: self._record_sqlite(conn, params, record.status)
+                )
+            pool = await self._pg_pool()
+            async with pool.acquire() as conn:
+                row = await conn.fetchrow(self._pg.sql, *self._pg.args(params))
+        assert row is not None
+        event_id, status, prior = row["event_id"], row["status"], row["prior_status"]
+        if event_id is None:
+            return IntakeOutcome(
+                created=False, status=prior if prior is not None else record.status
+            )
+        return IntakeOutcome(created=True, status=status)
 
-    async def _record_sqlite(self, params: dict[str, Any], status: int) -> IntakeOutcome:
+    def _record_sqlite(
+        self, conn: sqlite3.Connection, params: dict[str, Any], status: int
+    ) -> IntakeOutcome:
         lite = self._lite
-        async with self._write_lock, self._engine.begin() as conn:
-            event_id = (await conn.execute(lite["event"], params)).scalar()
-            if event_id is None:
-                prior = (await conn.execute(lite["prior"], params)).scalar()
-                return IntakeOutcome(created=False, status=prior if prior is not None else status)
-            await conn.execute(lite["agency"], params)
-            await conn.execute(lite["procedure"], params)
-            if params["has_officer"]:
-                await conn.execute(lite["officer"], params)
-            current = (await conn.execute(lite["case"], params)).scalar_one()
-            if params["has_contact"]:
-                await conn.execute(lite["contact"], params)
-        return IntakeOutcome(created=True, status=current)
+        if fetch_one(conn, lite["event"], params) is None:
+            prior = fetch_one(conn, lite["prior"], params)
+            return IntakeOutcome(created=False, status=prior[0] if prior else status)
+        for name in ("agency", "procedure"):
+            conn.execute(lite[name].sql, lite[name].args(params))
+        if params["has_officer"]:
+            conn.execute(lite["officer"].sql, lite["officer"].args(params))
+        current = fetch_one(conn, lite["case"], params)
+        assert current is not None
+        if params["has_contact"]:
+            conn.execute(lite["contact"].sql, lite["contact"].args(params))
+        return IntakeOutcome(created=True, status=int(current[0]))
 
 
 __all__ = [
