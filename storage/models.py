@@ -277,3 +277,18 @@ class Cursor(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=64)
     position: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+
+
+class JobRun(SQLModel, table=True):
+    """One run of a scheduled job for one period: the unique key makes it run once."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job", "period", name="uq_job_runs_job_period"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    job: str = Field(max_length=64)
+    period: str = Field(max_length=32)
+    status: str = Field(default="running", max_length=16)
+    detail: str | None = Field(default=None, max_length=1000)
+    started_at: NaiveDatetime = Field(default_factory=utcnow)
+    finished_at: NaiveDatetime | None = Field(default=None)

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import asyncpg
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 T = TypeVar("T")
 
@@ -46,6 +47,7 @@ class Compiled:
 def compile_statement(statement: ClauseElement, dialect: Dialect) -> Compiled:
     """Compile `statement` for `dialect` once: text, parameter order, literals, processors."""
     compiled = statement.compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)
     names = tuple(compiled.positiontup or ())
     processors: dict[str, Callable[[Any], Any]] = {}
     for name in set(names):

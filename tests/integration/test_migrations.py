@@ -22,6 +22,7 @@ TABLES = {
     "outbox",
     "outbox_attempts",
     "cursors",
+    "job_runs",
 }
 
 
@@ -38,7 +39,7 @@ async def test_migrations_create_every_table_from_empty(database_url: str) -> No
     finally:
         await engine.dispose()
     assert names >= TABLES
-    assert version == "0002"
+    assert version == "0003"
     assert any(u["column_names"] == ["idempotency_key"] for u in uniques)
 
 
