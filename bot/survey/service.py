@@ -40,12 +40,13 @@ class PressResult:
     """What a button press did, for the adapter to show in place.
 
     `notice` is a short callback answer; `answered` is the question now answered (with the
-    answer) whose message should lose its buttons; `toggled` is a multi-choice question whose
-    keyboard should show the new picks.
+    answer) whose message should lose its buttons, asked as number `position[0]` of
+    `position[1]`; `toggled` is a multi-choice question whose keyboard should show the picks.
     """
 
     notice: str | None = None
     answered: tuple[Question, Given] | None = None
+    position: tuple[int, int] = (0, 0)
     toggled: tuple[Question, tuple[str, ...], int, int] | None = None
     language: str = "vi"
 
@@ -392,10 +393,11 @@ class SurveyService:
             return PressResult(
                 toggled=(question, outcome.choices, number, total), language=language
             )
+        position = survey_progress(form, given)
         recorded = await self._record(survey, form, given, question, outcome)
         if not recorded:
             return PressResult(notice="already_answered", language=language)
-        return PressResult(answered=(question, outcome), language=language)
+        return PressResult(answered=(question, outcome), position=position, language=language)
 
     async def on_text(self, chat: ChatRef, text: str) -> TextResult | None:
         """A typed message: an answer to the open question, or a polite pointer."""

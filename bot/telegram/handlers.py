@@ -80,7 +80,7 @@ async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         if result.answered is not None and isinstance(query.message, Message):
             question, given = result.answered
-            number, total = _numbers(query.message.text)
+            number, total = result.position
             await query.edit_message_text(
                 answered_text(question, given, result.language, number=number, total=total)
             )
@@ -91,15 +91,6 @@ async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             )
     except TelegramError as exc:
         log.warning("could not edit the question message", extra={"error": str(exc)})
-
-
-def _numbers(text: str | None) -> tuple[int, int]:
-    """The "n/total" of a question message, kept when the message is edited."""
-    for word in (text or "").split():
-        head, _, tail = word.rstrip(":").partition("/")
-        if head.isdigit() and tail.isdigit():
-            return int(head), int(tail)
-    return 0, 0
 
 
 async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

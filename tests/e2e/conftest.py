@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -49,9 +50,9 @@ ServiceFactory = Callable[..., ServiceProcess]
 
 
 @pytest.fixture
-def bot_service(
+async def bot_service(
     database_url: str, tmp_path: Path, telegram: FakeTelegram, clock: Clock
-) -> Iterator[ServiceFactory]:
+) -> AsyncIterator[ServiceFactory]:
     """Start `sipas serve` wired to the fake Bot API (call again after stop() to restart)."""
     started: list[ServiceProcess] = []
 
@@ -79,7 +80,9 @@ def bot_service(
     yield start
     for service in started:
         if service.process is not None and service.process.poll() is None:
-            service.stop()
+            # In a thread: the fake Bot API shares this event loop and must keep answering
+            # the bot's last getUpdates while the service shuts down.
+            await asyncio.to_thread(service.stop)
 
 
 async def post_event(service: ServiceProcess, payload: dict[str, Any]) -> dict[str, Any]:
@@ -94,8 +97,6 @@ async def post_event(service: ServiceProcess, payload: dict[str, Any]) -> dict[s
 
 async def telegram_link(service: ServiceProcess, payload: dict[str, Any]) -> str:
     """Post the event until the bot's username is known; return the /start payload."""
-    import asyncio
-
     for _ in range(100):
         answer = await post_event(service, payload)
         link = answer["links"]["telegram"]
