@@ -11,7 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -161,6 +161,37 @@ def cmd_send_sample(args: argparse.Namespace) -> None:
     print(f"  curl -H 'Authorization: Bearer {token}' {url}/api/v1/cases/{args.case}")
 
 
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {value!r}") from None
+
+
+def cmd_score(args: argparse.Namespace) -> None:
+    """Score one day into the stored daily counts (replacing an earlier scoring of it)."""
+    from bot.scoring_setup import question_meta
+    from scheduler.scoring_jobs import score_day
+    from storage.db import create_engine
+    from storage.errors import StorageError
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    _migrate(settings)
+
+    async def run() -> str:
+        engine = create_engine(settings.database_url)
+        try:
+            return await score_day(engine, args.date, await question_meta(engine))
+        finally:
+            await engine.dispose()
+
+    try:
+        print(asyncio.run(run()))
+    except StorageError as exc:
+        raise CommandError(f"database unavailable: {exc}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sipas",
@@ -179,6 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     init_env.add_argument("--path", default=".env")
     init_env.add_argument("--template", default=str(ENV_TEMPLATE))
     init_env.set_defaults(func=cmd_init_env)
+    score = commands.add_parser("score", help="score one day (the daily job, run by hand)")
+    score.add_argument("--date", type=_day, required=True, help="local day YYYY-MM-DD")
+    score.set_defaults(func=cmd_score)
     sample = commands.add_parser("send-sample", help="post a signed sample case event")
     sample.add_argument("--url", help="service base URL (default: from settings)")
     sample.add_argument("--case", default="H12.22-260101-0001", help="MaHoSo to use")

@@ -11,7 +11,7 @@ Conventions:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import NaiveDatetime
@@ -199,9 +199,11 @@ class Survey(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
     case_code: str = Field(foreign_key="cases.code", unique=True, max_length=64)
-    chat_id: int = Field(
-        sa_column=Column(BigId, ForeignKey("chats.id"), nullable=False, index=True)
+    # None for responses imported from paper, kiosk or portal surveys.
+    chat_id: int | None = Field(
+        default=None, sa_column=Column(BigId, ForeignKey("chats.id"), nullable=True, index=True)
     )
+    source: str = Field(default="telegram", max_length=16)
     questionnaire_version: int
     status: str = Field(max_length=16, index=True)
     current_code: str | None = Field(default=None, max_length=24)
@@ -292,3 +294,32 @@ class JobRun(SQLModel, table=True):
     detail: str | None = Field(default=None, max_length=1000)
     started_at: NaiveDatetime = Field(default_factory=utcnow)
     finished_at: NaiveDatetime | None = Field(default=None)
+
+
+class DailyScore(SQLModel, table=True):
+    """Counts of five-level answers per local day and group; re-scoring a day replaces it."""
+
+    __tablename__ = "daily_scores"
+    __table_args__ = (
+        UniqueConstraint(
+            "day",
+            "agency_code",
+            "procedure_code",
+            "officer_name",
+            "question_code",
+            name="uq_daily_scores_key",
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    day: date = Field(index=True)
+    agency_code: str = Field(max_length=64, index=True)
+    procedure_code: str = Field(max_length=64)
+    officer_name: str = Field(default="", max_length=255)
+    question_code: str = Field(max_length=24)
+    factor: int | None = Field(default=None)
+    n1: int = Field(default=0)
+    n2: int = Field(default=0)
+    n3: int = Field(default=0)
+    n4: int = Field(default=0)
+    n5: int = Field(default=0)

@@ -23,6 +23,7 @@ TABLES = {
     "outbox_attempts",
     "cursors",
     "job_runs",
+    "daily_scores",
 }
 
 
@@ -39,7 +40,7 @@ async def test_migrations_create_every_table_from_empty(database_url: str) -> No
     finally:
         await engine.dispose()
     assert names >= TABLES
-    assert version == "0003"
+    assert version == "0004"
     assert any(u["column_names"] == ["idempotency_key"] for u in uniques)
 
 

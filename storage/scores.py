@@ -1,0 +1,234 @@
+"""Reads for scoring and reports, aggregated in SQL so memory stays flat; stored daily counts.
+
+Answers are grouped by local day, agency, procedure, officer, question and level in SQL; pandas
+(`scoring`) turns those rows into indices. `daily_scores` keeps the counts of each scored day
+(re-scoring a day replaces it), so month and year figures sum stored days instead of rescanning
+every answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.errors import translate_errors
+from storage.intake import local_date
+from storage.models import Agency, Answer, Case, DailyScore, Survey
+
+answers_t = Answer.__table__  # type: ignore[attr-defined]
+surveys_t = Survey.__table__  # type: ignore[attr-defined]
+cases_t = Case.__table__  # type: ignore[attr-defined]
+agencies_t = Agency.__table__  # type: ignore[attr-defined]
+scores_t = DailyScore.__table__  # type: ignore[attr-defined]
+
+LEVEL_COLUMNS = ("n1", "n2", "n3", "n4", "n5")
+
+
+def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start 00:00, day after end 00:00) in naive local time."""
+    return datetime.combine(start, time()), datetime.combine(end + timedelta(days=1), time())
+
+
+async def _frame(engine: AsyncEngine, statement: Any, columns: Sequence[str]) -> pd.DataFrame:
+    with translate_errors():
+        async with engine.connect() as conn:
+            rows = (await conn.execute(statement)).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
+
+
+async def level_rows(engine: AsyncEngine, start: date, end: date) -> pd.DataFrame:
+    """Answers with a value 1–5 in [start, end], counted per day/group/question/level."""
+    low, high = _bounds(start, end)
+    day = local_date(answers_t.c.answered_at)
+    officer = func.coalesce(cases_t.c.officer_name, "")
+    statement = (
+        select(
+            day.label("day"),
+            cases_t.c.agency_code,
+            cases_t.c.procedure_code,
+            officer.label("officer_name"),
+            answers_t.c.question_code,
+            answers_t.c.value_int,
+            func.count().label("answers"),
+        )
+        .join(surveys_t, surveys_t.c.id == answers_t.c.survey_id)
+        .join(cases_t, cases_t.c.code == surveys_t.c.case_code)
+        .where(
+            answers_t.c.answered_at >= low,
+            answers_t.c.answered_at < high,
+            answers_t.c.value_int.between(1, 5),
+            answers_t.c.skipped.is_(False),
+        )
+        .group_by(
+            day,
+            cases_t.c.agency_code,
+            cases_t.c.procedure_code,
+            officer,
+            answers_t.c.question_code,
+            answers_t.c.value_int,
+        )
+    )
+    columns = (
+        "day",
+        "agency_code",
+        "procedure_code",
+        "officer_name",
+        "question_code",
+        "value_int",
+        "answers",
+    )
+    return await _frame(engine, statement, columns)
+
+
+async def answer_rows(engine: AsyncEngine, start: date, end: date) -> pd.DataFrame:
+    """Every answer in [start, end] with its case's agency, procedure and officer (no identity)."""
+    low, high = _bounds(start, end)
+    statement = (
+        select(
+            answers_t.c.survey_id,
+            surveys_t.c.case_code,
+            cases_t.c.agency_code,
+            cases_t.c.procedure_code,
+            cases_t.c.officer_name,
+            answers_t.c.question_code,
+            answers_t.c.value_int,
+            answers_t.c.value_text,
+            answers_t.c.choices,
+            answers_t.c.answered_at,
+        )
+        .join(surveys_t, surveys_t.c.id == answers_t.c.survey_id)
+        .join(cases_t, cases_t.c.code == surveys_t.c.case_code)
+        .where(
+            answers_t.c.answered_at >= low,
+            answers_t.c.answered_at < high,
+            answers_t.c.skipped.is_(False),
+        )
+    )
+    columns = (
+        "survey_id",
+        "case_code",
+        "agency_code",
+        "procedure_code",
+        "officer_name",
+        "question_code",
+        "value_int",
+        "value_text",
+        "choices",
+        "answered_at",
+    )
+    return await _frame(engine, statement, columns)
+
+
+async def responses_by_agency(engine: AsyncEngine, start: date, end: date) -> pd.DataFrame:
+    """Distinct survey responses with at least one answer dated in [start, end], per agency."""
+    low, high = _bounds(start, end)
+    statement = (
+        select(cases_t.c.agency_code, func.count(func.distinct(answers_t.c.survey_id)))
+        .join(surveys_t, surveys_t.c.id == answers_t.c.survey_id)
+        .join(cases_t, cases_t.c.code == surveys_t.c.case_code)
+        .where(
+            answers_t.c.answered_at >= low,
+            answers_t.c.answered_at < high,
+            answers_t.c.skipped.is_(False),
+        )
+        .group_by(cases_t.c.agency_code)
+    )
+    return await _frame(engine, statement, ("agency_code", "responses"))
+
+
+async def case_rows(engine: AsyncEngine, start: date, end: date) -> pd.DataFrame:
+    """Cases received by `end` that were not ended before `start` (all a period report needs)."""
+    low, high = _bounds(start, end)
+    statement = select(
+        cases_t.c.code.label("case_code"),
+        cases_t.c.agency_code,
+        cases_t.c.procedure_code,
+        cases_t.c.status,
+        cases_t.c.received_at,
+        cases_t.c.due_at,
+        cases_t.c.ended_at,
+        cases_t.c.timeliness,
+    ).where(
+        cases_t.c.received_at < high,
+        or_(cases_t.c.ended_at.is_(None), cases_t.c.ended_at >= low),
+    )
+    columns = (
+        "case_code",
+        "agency_code",
+        "procedure_code",
+        "status",
+        "received_at",
+        "due_at",
+        "ended_at",
+        "timeliness",
+    )
+    frame = await _frame(engine, statement, columns)
+    for column in ("received_at", "due_at", "ended_at"):
+        frame[column] = pd.to_datetime(frame[column])
+    return frame
+
+
+async def agency_rows(engine: AsyncEngine) -> pd.DataFrame:
+    statement = select(agencies_t.c.code, agencies_t.c.parent_code, agencies_t.c.name)
+    return await _frame(engine, statement, ("code", "parent_code", "name"))
+
+
+async def store_day(engine: AsyncEngine, day: date, counts: pd.DataFrame) -> int:
+    """Replace the stored counts of `day` with `counts` (COUNTS rows of that day)."""
+    rows = [
+        {
+            "day": day,
+            "agency_code": str(r.agency_code),
+            "procedure_code": str(r.procedure_code),
+            "officer_name": str(r.officer_name or ""),
+            "question_code": str(r.question_code),
+            "factor": None if pd.isna(r.factor) else int(r.factor),
+            **{column: int(getattr(r, column)) for column in LEVEL_COLUMNS},
+        }
+        for r in counts.itertuples(index=False)
+    ]
+    with translate_errors():
+        async with engine.begin() as conn:
+            await conn.execute(delete(scores_t).where(scores_t.c.day == day))
+            if rows:
+                await conn.execute(insert(scores_t), rows)
+    return len(rows)
+
+
+async def stored_counts(engine: AsyncEngine, start: date, end: date) -> pd.DataFrame:
+    """Stored daily counts for [start, end]."""
+    statement = select(
+        scores_t.c.day,
+        scores_t.c.agency_code,
+        scores_t.c.procedure_code,
+        scores_t.c.officer_name,
+        scores_t.c.question_code,
+        scores_t.c.factor,
+        *(scores_t.c[c] for c in LEVEL_COLUMNS),
+    ).where(and_(scores_t.c.day >= start, scores_t.c.day <= end))
+    columns = (
+        "day",
+        "agency_code",
+        "procedure_code",
+        "officer_name",
+        "question_code",
+        "factor",
+        *LEVEL_COLUMNS,
+    )
+    return await _frame(engine, statement, columns)
+
+
+__all__ = [
+    "agency_rows",
+    "answer_rows",
+    "case_rows",
+    "level_rows",
+    "responses_by_agency",
+    "store_day",
+    "stored_counts",
+]
