@@ -14,9 +14,11 @@ from aiohttp import web
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.heads.service import AlertService
 from bot.metrics import Metrics
 from bot.onestop.intake import IntakeService
 from bot.outbox.dispatcher import Dispatcher
+from bot.scoring_setup import question_meta
 from bot.survey.notices import SurveyLoop
 from bot.survey.service import SurveyService
 from bot.telegram.channel import TelegramChannel
@@ -25,6 +27,7 @@ from bot.telegram.sender import CHANNEL, TelegramSender
 from bot.web import case_routes, intake_routes, ops_routes, survey_routes
 from bot.web.inflight import InFlight
 from bot.web.keys import (
+    ALERTS,
     CASES,
     CLOCK,
     ENGINE,
@@ -36,10 +39,15 @@ from bot.web.keys import (
     SURVEYS,
     TELEGRAM,
 )
+from scheduler.runner import Job, JobRunner, hour_period, quarter_hour_period
+from scheduler.scoring_jobs import score_day
+from scheduler.workdays import WorkCalendar
+from storage.alerts import AlertStore
 from storage.cases import CaseReader, service_secret
 from storage.db import create_engine
 from storage.errors import StorageError
 from storage.intake import IntakeStore
+from storage.jobs import JobClaims
 from storage.leader import Leadership
 from storage.outbox import OutboxStore
 from storage.surveys import SurveyStore
@@ -89,6 +97,16 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         expiry=timedelta(days=settings.survey_expiry_days),
         quiet_window=settings.quiet_window,
     )
+    app[ALERTS] = AlertService(
+        store=AlertStore(engine),
+        surveys=app[SURVEYS].store,
+        forms=app[SURVEYS].forms,
+        clock=clock,
+        calendar=WorkCalendar(),
+    )
+    app[SURVEYS].on_completed = app[ALERTS].on_survey_completed
+    app[SURVEYS].on_invite = app[ALERTS].redeem
+    app[SURVEYS].on_note = app[ALERTS].take_note
     try:
         await app[SURVEYS].ensure_form()
     except StorageError as exc:
@@ -120,6 +138,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
             webhook_secret=settings.telegram_webhook_secret,
             service=service,
             on_username=known,
+            alerts=app[ALERTS],
         )
         app[TELEGRAM] = channel
         renderer = TelegramRenderer(service.forms, today=lambda: service.clock.local_now().date())
@@ -136,12 +155,19 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     )
     loop = SurveyLoop(service, sweep_interval=settings.survey_sweep_seconds)
     service.wake = dispatcher.wake
+    app[ALERTS].wake = dispatcher.wake
     app[INTAKE].on_accepted = loop.wake
+    jobs = _job_runner(app) if settings.scheduler_enabled else None
+    if jobs is not None:
+        await jobs.catch_up()
+        jobs.start()
     tasks.append(asyncio.create_task(dispatcher.run(stop)))
     tasks.append(asyncio.create_task(loop.run(stop)))
     if channel is not None:
         channel.start()
     yield
+    if jobs is not None:
+        jobs.stop()
     stop.set()
     dispatcher.wake()
     loop.wake()
@@ -150,6 +176,49 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def _job_runner(app: web.Application) -> JobRunner:
+    """The scheduled jobs: daily scoring, the late-case scan, escalation of alerts."""
+    engine = app[ENGINE]
+    alerts = app[ALERTS]
+    clock = app[SURVEYS].clock
+
+    async def score_yesterday(moment: datetime) -> str:
+        return await score_day(
+            engine, moment.date() - timedelta(days=1), await question_meta(engine)
+        )
+
+    async def late_scan(_moment: datetime) -> str:
+        if not alerts.calendar.is_working_day(clock.local_now().date()):
+            return "not a working day"
+        return f"{await alerts.scan_late_cases()} agencies alerted"
+
+    async def escalate(_moment: datetime) -> str:
+        return f"{await alerts.escalate_overdue()} alerts escalated"
+
+    return JobRunner(
+        [
+            Job("daily-score", {"hour": 6, "minute": 0}, score_yesterday),
+            Job(
+                "late-cases",
+                {"day_of_week": "mon-fri", "hour": "8-16", "minute": 0},
+                late_scan,
+                period=hour_period,
+            ),
+            Job(
+                "escalation",
+                {"minute": "*/15"},
+                escalate,
+                period=quarter_hour_period,
+                catch_up=False,
+            ),
+        ],
+        claims=JobClaims(engine),
+        tz=app[SETTINGS].tz,
+        local_now=clock.local_now,
+        utcnow=clock.utcnow,
+    )
 
 
 async def serve(settings: Settings, *, on_ready: Callable[[str], None] | None = None) -> None:

@@ -192,6 +192,160 @@ def cmd_score(args: argparse.Namespace) -> None:
         raise CommandError(f"database unavailable: {exc}") from None
 
 
+def cmd_report(args: argparse.Namespace) -> None:
+    """The agency report of a period: CSV on stdout, or a printable XLSX workbook."""
+    from bot import report_output
+    from bot.scoring_setup import question_meta
+    from storage.db import create_engine
+    from storage.errors import StorageError
+
+    start: date = args.start
+    end: date = args.end
+    if start > end:
+        raise CommandError(f"--from {start.isoformat()} is after --to {end.isoformat()}")
+    output = Path(args.output) if args.output else None
+    if args.format == "xlsx" and output is None:
+        output = Path.cwd() / report_output.default_xlsx_name(start, end)
+    if output is not None and not output.resolve().parent.is_dir():
+        raise CommandError(f"cannot write {output}: no such directory {output.parent}")
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    _migrate(settings)
+
+    async def run() -> report_output.ReportData:
+        engine = create_engine(settings.database_url)
+        try:
+            return await report_output.collect(engine, start, end, await question_meta(engine))
+        finally:
+            await engine.dispose()
+
+    try:
+        data = asyncio.run(run())
+    except StorageError as exc:
+        raise CommandError(f"database unavailable: {exc}") from None
+    try:
+        if args.format == "csv":
+            text = report_output.to_csv(data.agencies)
+            if output is None:
+                sys.stdout.flush()
+                sys.stdout.buffer.write(text.encode("utf-8"))
+                sys.stdout.buffer.flush()
+                return
+            output.write_text(text, encoding="utf-8")
+            written = output.resolve()
+        else:
+            assert output is not None
+            written = report_output.write_xlsx(data, output)
+    except OSError as exc:
+        raise CommandError(f"cannot write {output}: {exc.strerror or exc}") from None
+    print(f"report {start.isoformat()} – {end.isoformat()} written to {written}")
+
+
+def cmd_import_responses(args: argparse.Namespace) -> None:
+    """Import answers from a CSV file: all rows or none (interfaces.md "Response import")."""
+    from bot.clock import Clock
+    from bot.importer import ImportRejected, import_file
+    from storage.db import create_engine
+    from storage.errors import StorageError
+    from storage.imports import ImportConflict
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    _migrate(settings)
+    now = Clock(settings.tz, clock_file=settings.clock_file or None).utcnow()
+
+    async def run() -> str:
+        engine = create_engine(settings.database_url)
+        try:
+            return str(await import_file(engine, data, tz=settings.tz, now=now))
+        finally:
+            await engine.dispose()
+
+    try:
+        summary = asyncio.run(run())
+    except ImportRejected as exc:
+        for line in exc.errors:
+            print(line, file=sys.stderr)
+        lines = len({line.split(":", 1)[0] for line in exc.errors})
+        raise CommandError(
+            f"{path}: {len(exc.errors)} error(s) on {lines} line(s); nothing was imported"
+        ) from None
+    except ImportConflict as exc:
+        raise CommandError(f"{path}: {exc}") from None
+    except StorageError as exc:
+        raise CommandError(f"database unavailable: {exc}") from None
+    print(f"{path}: {summary}")
+
+
+def cmd_invite(args: argparse.Namespace) -> None:
+    """Print a one-time deep link granting a role (head of an agency, inspector, admin)."""
+    from bot.clock import Clock
+    from bot.heads.service import AlertService
+    from scheduler.workdays import WorkCalendar
+    from storage.alerts import AlertStore, UnknownAgency
+    from storage.db import create_engine
+    from storage.errors import StorageError
+    from storage.surveys import SurveyStore
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    if args.role == "head" and not args.agency:
+        raise CommandError("a head invite needs --agency MaCoQuan")
+    _migrate(settings)
+
+    async def run() -> tuple[str, str | None]:
+        engine = create_engine(settings.database_url)
+        try:
+            surveys = SurveyStore(engine)
+            from bot.survey.service import FormCache
+
+            service = AlertService(
+                store=AlertStore(engine),
+                surveys=surveys,
+                forms=FormCache(surveys),
+                clock=Clock(settings.tz),
+                calendar=WorkCalendar(),
+            )
+            payload = await service.invite(args.role, args.agency if args.role == "head" else None)
+        finally:
+            await engine.dispose()
+        username = None
+        if settings.telegram_bot_token:
+            from telegram import Bot
+            from telegram.error import TelegramError
+
+            try:
+                async with Bot(
+                    settings.telegram_bot_token, base_url=settings.telegram_api_base_url
+                ) as bot:
+                    username = bot.username
+            except (TelegramError, OSError):
+                username = None
+        return payload, username
+
+    try:
+        payload, username = asyncio.run(run())
+    except UnknownAgency:
+        raise CommandError(f"unknown agency code {args.agency!r}") from None
+    except StorageError as exc:
+        raise CommandError(f"database unavailable: {exc}") from None
+    if username:
+        print(f"https://t.me/{username}?start={payload}")
+    else:
+        print(f"https://t.me/<bot>?start={payload}")
+        print(
+            "(Telegram is not reachable or not configured: put the bot's username in place "
+            "of <bot>.)",
+            file=sys.stderr,
+        )
+    print("Valid 72 hours, single use.", file=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sipas",
@@ -213,6 +367,35 @@ def build_parser() -> argparse.ArgumentParser:
     score = commands.add_parser("score", help="score one day (the daily job, run by hand)")
     score.add_argument("--date", type=_day, required=True, help="local day YYYY-MM-DD")
     score.set_defaults(func=cmd_score)
+    report = commands.add_parser(
+        "report", help="the agency report of a period (CSV on stdout, or an XLSX workbook)"
+    )
+    report.add_argument(
+        "--from", dest="start", type=_day, required=True, help="first local day YYYY-MM-DD"
+    )
+    report.add_argument(
+        "--to", dest="end", type=_day, required=True, help="last local day YYYY-MM-DD"
+    )
+    report.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    report.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write here (xlsx default: sipas-report-FROM-TO.xlsx in this directory)",
+    )
+    report.set_defaults(func=cmd_report)
+    import_responses = commands.add_parser(
+        "import-responses",
+        help="import survey answers from a CSV file (all rows or none)",
+        description="CSV header: MaHoSo,MaCoQuan,question_code,value,answered_at (UTF-8).",
+    )
+    import_responses.add_argument("file", metavar="FILE.csv")
+    import_responses.set_defaults(func=cmd_import_responses)
+    invite = commands.add_parser(
+        "invite", help="print a one-time link granting a role: head (of an agency), inspector"
+    )
+    invite.add_argument("role", choices=["head", "inspector", "admin"])
+    invite.add_argument("--agency", help="MaCoQuan of the agency (for a head)")
+    invite.set_defaults(func=cmd_invite)
     sample = commands.add_parser("send-sample", help="post a signed sample case event")
     sample.add_argument("--url", help="service base URL (default: from settings)")
     sample.add_argument("--case", default="H12.22-260101-0001", help="MaHoSo to use")

@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     )
     telegram_chat_burst: int = Field(3, gt=0, validation_alias=_env("TELEGRAM_CHAT_BURST"))
     clock_file: str = Field("", validation_alias=_env("SIPAS_CLOCK_FILE"))
+    scheduler_enabled: bool = Field(True, validation_alias=_env("SIPAS_SCHEDULER"))
     shutdown_timeout_seconds: float = Field(30.0, validation_alias=_env("SIPAS_SHUTDOWN_TIMEOUT"))
 
     @field_validator("onestop_secrets", "admin_telegram_ids", mode="before")

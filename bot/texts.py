@@ -298,3 +298,87 @@ def chat_text(language: str, key: str, **params: object) -> str:
     table = CHAT.get(language, CHAT[VI])
     template = table.get(key) or CHAT[VI][key]
     return template.format(**params) if params else template
+
+
+HEAD: Final[dict[str, dict[str, str]]] = {
+    VI: {
+        "role_head": "✅ Ông/Bà đã được xác nhận là thủ trưởng {agency}. Bot sẽ gửi cảnh báo về "
+        "hồ sơ trễ hạn và ý kiến chưa hài lòng của người dân.",
+        "role_inspector": "✅ Ông/Bà đã được xác nhận là thanh tra. Bot sẽ chuyển các phản ánh "
+        "về đòi tiền ngoài quy định và nhũng nhiễu.",
+        "role_admin": "✅ Ông/Bà đã được cấp quyền quản trị SIPAS Bot.",
+        "invite_unknown": "Lời mời không đúng. Vui lòng xin lời mời mới từ quản trị viên.",
+        "invite_used": "Lời mời này đã được sử dụng. Mỗi lời mời chỉ dùng được một lần.",
+        "invite_expired": "Lời mời đã hết hạn (72 giờ). Vui lòng xin lời mời mới.",
+        "low_title": "⚠️ Ý kiến chưa hài lòng — {agency}",
+        "case": "Hồ sơ: {code}",
+        "procedure": "Thủ tục: {procedure}",
+        "officer": "Công chức: {officer}",
+        "low_items": "Đánh giá thấp: {items}",
+        "reasons": "Lý do: {reasons}",
+        "comment": "Góp ý: {comment}",
+        "money": "‼️ Phản ánh: bị yêu cầu nộp tiền ngoài quy định",
+        "harass": "‼️ Phản ánh: bị nhũng nhiễu, gây phiền hà",
+        "late_title": "⏰ Hồ sơ cần chú ý — {agency}",
+        "overdue": "Quá hạn:",
+        "due_soon": "Đến hạn trong 1 ngày làm việc:",
+        "late_no_apology": "Trả trễ hẹn, chưa có thư xin lỗi:",
+        "late_line": "• {code} — {procedure} — hẹn {due}",
+        "escalated": "⬆️ Chưa được tiếp nhận sau 8 giờ làm việc, chuyển lên cấp trên:",
+        "ack": "Đã tiếp nhận",
+        "done": "Đã xử lý",
+        "acked": "Đã ghi nhận: đã tiếp nhận.",
+        "already_acked": "Cảnh báo này đã được tiếp nhận trước đó.",
+        "already_handled": "Cảnh báo này đã được xử lý.",
+        "ask_note": "Vui lòng nhập ghi chú ngắn về cách đã xử lý cảnh báo #{id}.",
+        "handled": "Đã ghi nhận xử lý cảnh báo #{id}. Cảm ơn Ông/Bà!",
+        "not_yours": "Ông/Bà không có quyền với cảnh báo này.",
+        "follow_up": "Cơ quan đã xử lý phản ánh của Ông/Bà về hồ sơ {code}. Ông/Bà có hài lòng "
+        "với cách xử lý không?",
+        "follow_up_thanks": "Cảm ơn Ông/Bà đã phản hồi.",
+        "none": "không có",
+    },
+    EN: {
+        "role_head": "✅ You are confirmed as head of {agency}. The bot will alert you about late "
+        "cases and dissatisfied citizens.",
+        "role_inspector": "✅ You are confirmed as an inspector. Complaints of money asked and "
+        "harassment will reach you.",
+        "role_admin": "✅ You are now an administrator of SIPAS Bot.",
+        "invite_unknown": "This invite is not valid. Please ask an administrator for a new one.",
+        "invite_used": "This invite has already been used; each works once.",
+        "invite_expired": "This invite has expired (72 hours). Please ask for a new one.",
+        "low_title": "⚠️ Dissatisfied citizen — {agency}",
+        "case": "Case: {code}",
+        "procedure": "Procedure: {procedure}",
+        "officer": "Officer: {officer}",
+        "low_items": "Low ratings: {items}",
+        "reasons": "Reasons: {reasons}",
+        "comment": "Comment: {comment}",
+        "money": "‼️ Complaint: asked for money beyond the fees",
+        "harass": "‼️ Complaint: harassed or made to come back needlessly",
+        "late_title": "⏰ Cases needing attention — {agency}",
+        "overdue": "Overdue:",
+        "due_soon": "Due within one working day:",
+        "late_no_apology": "Returned late, no apology sent:",
+        "late_line": "• {code} — {procedure} — due {due}",
+        "escalated": "⬆️ Not acknowledged within 8 working hours, passed up:",
+        "ack": "Acknowledged",
+        "done": "Handled",
+        "acked": "Recorded: acknowledged.",
+        "already_acked": "This alert was already acknowledged.",
+        "already_handled": "This alert was already handled.",
+        "ask_note": "Please type a short note on how alert #{id} was handled.",
+        "handled": "Alert #{id} recorded as handled. Thank you!",
+        "not_yours": "You have no rights on this alert.",
+        "follow_up": "The agency has handled your complaint about case {code}. Are you now "
+        "satisfied?",
+        "follow_up_thanks": "Thank you for your answer.",
+        "none": "none",
+    },
+}
+
+
+def head_text(language: str, key: str, **params: object) -> str:
+    table = HEAD.get(language, HEAD[VI])
+    template = table.get(key) or HEAD[VI][key]
+    return template.format(**params) if params else template

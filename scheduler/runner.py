@@ -34,6 +34,10 @@ def hour_period(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H")
 
 
+def quarter_hour_period(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:") + f"{moment.minute // 15 * 15:02d}"
+
+
 def month_period(moment: datetime) -> str:
     return moment.strftime("%Y-%m")
 

@@ -158,6 +158,8 @@ class Chat(SQLModel, table=True):
     opted_out: bool = Field(default=False)
     blocked_at: NaiveDatetime | None = Field(default=None)
     phone_hash: str | None = Field(default=None, max_length=64)
+    # An alert this chat (a head) is writing a "handled" note for.
+    pending_note_alert: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
@@ -323,3 +325,57 @@ class DailyScore(SQLModel, table=True):
     n3: int = Field(default=0)
     n4: int = Field(default=0)
     n5: int = Field(default=0)
+
+
+class RoleInvite(SQLModel, table=True):
+    """A one-time invite link granting a role (a head of an agency, an inspector, an admin)."""
+
+    __tablename__ = "role_invites"
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    token_hash: str = Field(max_length=64, unique=True)
+    role: str = Field(max_length=16)
+    agency_code: str | None = Field(default=None, foreign_key="agencies.code", max_length=64)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    expires_at: NaiveDatetime
+    used_at: NaiveDatetime | None = Field(default=None)
+    used_by_chat_id: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
+
+
+class RoleGrant(SQLModel, table=True):
+    """A chat holding a role; `agency_code` is '' for roles without an agency."""
+
+    __tablename__ = "role_grants"
+    __table_args__ = (UniqueConstraint("chat_id", "role", "agency_code", name="uq_role_grants"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    chat_id: int = Field(sa_column=Column(BigId, ForeignKey("chats.id"), nullable=False))
+    role: str = Field(max_length=16)
+    agency_code: str = Field(default="", max_length=64, index=True)
+    granted_at: NaiveDatetime = Field(default_factory=utcnow)
+    revoked_at: NaiveDatetime | None = Field(default=None)
+
+
+class Alert(SQLModel, table=True):
+    """An alert to agency heads and its closed loop (acknowledged, handled, escalated).
+
+    Times are naive UTC; `payload` holds what the message shows (never citizen identity).
+    """
+
+    __tablename__ = "alerts"
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    kind: str = Field(max_length=24)
+    agency_code: str = Field(max_length=64, index=True)
+    dedupe_key: str = Field(max_length=200, unique=True)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    complaint: bool = Field(default=False)
+    survey_id: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
+    created_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
+    acknowledged_at: NaiveDatetime | None = Field(default=None)
+    acknowledged_by: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
+    handled_at: NaiveDatetime | None = Field(default=None)
+    handled_by: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
+    note: str | None = Field(default=None, max_length=1000)
+    escalated_at: NaiveDatetime | None = Field(default=None)
+    citizen_satisfied: bool | None = Field(default=None)

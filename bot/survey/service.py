@@ -9,7 +9,7 @@ short callback notice are left to the adapter, because they belong to the press 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -141,6 +141,10 @@ class SurveyService:
         self.expiry = expiry
         self.quiet_window = quiet_window
         self.wake = wake
+        # Set by the composition root when heads' alerts are wired in.
+        self.on_completed: Callable[[int], Awaitable[object]] | None = None
+        self.on_invite: Callable[[int, str], Awaitable[None]] | None = None
+        self.on_note: Callable[[int, str], Awaitable[bool]] | None = None
 
     async def ensure_form(self) -> int:
         """Seed the built-in short form as version 1 on an empty database."""
@@ -179,6 +183,9 @@ class SurveyService:
             )
         if not payload:
             await self._say(text_intent(row.id, "welcome", keyboard="contact"))
+            return
+        if self.on_invite is not None and payload.startswith("i") and len(payload) == 23:
+            await self.on_invite(row.id, payload)
             return
         case = (
             await self.store.case_by_token(token_hash(payload)) if TOKEN_RE.match(payload) else None
@@ -402,6 +409,8 @@ class SurveyService:
     async def on_text(self, chat: ChatRef, text: str) -> TextResult | None:
         """A typed message: an answer to the open question, or a polite pointer."""
         row = await self._chat(chat)
+        if self.on_note is not None and await self.on_note(row.id, text):
+            return None
         survey = await self.store.survey_awaiting_text(row.id)
         if survey is None:
             await self._say(text_intent(row.id, "no_survey"))
@@ -476,6 +485,12 @@ class SurveyService:
         )
         if recorded:
             self.wake()
+            if following is None and self.on_completed is not None:
+                try:
+                    await self.on_completed(survey.id)
+                except Exception:
+                    # The citizen's answer is stored; an alert failure must not undo that.
+                    log.exception("alerting on a completed survey failed")
         return recorded
 
     # -- background work ---------------------------------------------------------------------

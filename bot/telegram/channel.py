@@ -17,6 +17,7 @@ from telegram import Bot, BotCommand, BotCommandScopeDefault, Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
+from bot.heads.service import AlertService
 from bot.survey.service import SurveyService
 from bot.telegram import handlers
 
@@ -54,6 +55,7 @@ class TelegramChannel:
         webhook_secret: str,
         service: SurveyService,
         on_username: Callable[[str], None],
+        alerts: AlertService | None = None,
     ) -> None:
         self._token = token
         self._base_url = base_url
@@ -61,6 +63,7 @@ class TelegramChannel:
         self._webhook_url = webhook_url
         self._secret = webhook_secret
         self._service = service
+        self._alerts = alerts
         self._on_username = on_username
         self.application: Application | None = None
         self._ready = False
@@ -79,7 +82,7 @@ class TelegramChannel:
         if self._mode == "webhook":
             builder = builder.updater(None)
         application = builder.build()
-        handlers.register(application, self._service)
+        handlers.register(application, self._service, self._alerts)
         self.application = application
         delay = 1.0
         while True:

@@ -15,13 +15,15 @@ from telegram.ext import (
     filters,
 )
 
+from bot.heads.service import AlertService
 from bot.survey.service import ChatRef, SurveyService
 from bot.telegram.render import answered_text, parse_press, question_keyboard
 from bot.telegram.sender import CHANNEL
-from bot.texts import chat_text
+from bot.texts import chat_text, head_text
 
 log = logging.getLogger(__name__)
 SERVICE_KEY = "survey_service"
+ALERTS_KEY = "alert_service"
 
 
 def _service(context: ContextTypes.DEFAULT_TYPE) -> SurveyService:
@@ -64,6 +66,39 @@ async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show a linked case's state."""
     await _service(context).on_status(_chat(update), " ".join(context.args or []) or None)
+
+
+async def alert_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A head pressed Đã tiếp nhận / Đã xử lý under an alert."""
+    query = update.callback_query
+    assert query is not None
+    _, alert_id, action = (query.data or "k:0:x").split(":", 2)
+    alerts: AlertService = context.application.bot_data[ALERTS_KEY]
+    chat = _chat(update)
+    notice = await alerts.on_alert_press(chat, int(alert_id), action)
+    if notice == "ask_note_sent":
+        await query.answer()
+    else:
+        await query.answer(head_text(chat.language, notice))
+
+
+async def follow_up_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The citizen answered whether the handled complaint satisfied them."""
+    query = update.callback_query
+    assert query is not None
+    _, alert_id, answer = (query.data or "f:0:n").split(":", 2)
+    alerts: AlertService = context.application.bot_data[ALERTS_KEY]
+    chat = _chat(update)
+    notice = await alerts.on_follow_up(chat, int(alert_id), answer == "y")
+    await query.answer(
+        head_text(chat.language, notice)
+        if notice == "follow_up_thanks"
+        else chat_text(chat.language, notice)
+    )
+    try:
+        await query.edit_message_reply_markup(None)
+    except TelegramError as exc:
+        log.info("could not clear the follow-up buttons", extra={"error": str(exc)})
 
 
 async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -142,8 +177,14 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning("could not tell the chat about the failure")
 
 
-def register(application: Application, service: SurveyService) -> None:
+def register(
+    application: Application, service: SurveyService, alerts: AlertService | None = None
+) -> None:
     application.bot_data[SERVICE_KEY] = service
+    if alerts is not None:
+        application.bot_data[ALERTS_KEY] = alerts
+        application.add_handler(CallbackQueryHandler(alert_press, pattern=r"^k:\d+:[ad]$"))
+        application.add_handler(CallbackQueryHandler(follow_up_press, pattern=r"^f:\d+:[yn]$"))
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("help", help_command))
     application.add_handler(CommandHandler("stop", stop))

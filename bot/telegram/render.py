@@ -16,7 +16,7 @@ from telegram import (
 from bot.survey.engine import DONE, NO, SKIP, YES, Given
 from bot.survey.questionnaire import Question
 from bot.survey.service import FormCache
-from bot.texts import BUTTONS, CASE_STATUS, LIKERT, TIMELINESS, VI, chat_text
+from bot.texts import BUTTONS, CASE_STATUS, LIKERT, TIMELINESS, VI, chat_text, head_text
 from scoring.timeliness import classify
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
@@ -119,6 +119,52 @@ def question_keyboard(
     return InlineKeyboardMarkup(rows) if rows else None
 
 
+def alert_keyboard(alert_id: int, language: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(head_text(language, "ack"), callback_data=f"k:{alert_id}:a"),
+                InlineKeyboardButton(head_text(language, "done"), callback_data=f"k:{alert_id}:d"),
+            ]
+        ]
+    )
+
+
+def alert_text(payload: dict[str, Any], language: str) -> str:
+    """An alert to heads: short enough for a phone, nothing about the citizen's identity."""
+    lang = _lang(language)
+    lines: list[str] = []
+    if payload.get("escalated"):
+        lines.append(head_text(lang, "escalated"))
+    if payload.get("kind") == "late_cases":
+        lines.append(head_text(lang, "late_title", agency=payload.get("agency", "")))
+        for group in ("overdue", "due_soon", "late_no_apology"):
+            items = payload.get("groups", {}).get(group) or []
+            if items:
+                lines.append(head_text(lang, group))
+                lines.extend(head_text(lang, "late_line", **item) for item in items[:30])
+                if len(items) > 30:
+                    lines.append(f"… (+{len(items) - 30})")
+    else:
+        lines.append(head_text(lang, "low_title", agency=payload.get("agency", "")))
+        lines.append(head_text(lang, "case", code=payload.get("code", "")))
+        lines.append(head_text(lang, "procedure", procedure=payload.get("procedure", "")))
+        if payload.get("officer"):
+            lines.append(head_text(lang, "officer", officer=payload["officer"]))
+        if payload.get("money"):
+            lines.append(head_text(lang, "money"))
+        if payload.get("harass"):
+            lines.append(head_text(lang, "harass"))
+        if payload.get("items"):
+            lines.append(head_text(lang, "low_items", items="; ".join(payload["items"])))
+        if payload.get("reasons"):
+            lines.append(head_text(lang, "reasons", reasons="; ".join(payload["reasons"])))
+        if payload.get("comment"):
+            lines.append(head_text(lang, "comment", comment=str(payload["comment"])[:500]))
+    lines.append(f"#{payload.get('alert_id', '')}")
+    return "\n".join(lines)[:4000]
+
+
 def _day(value: str | None) -> date | None:
     return None if value is None else datetime.fromisoformat(value).date()
 
@@ -168,6 +214,21 @@ class TelegramRenderer:
             ), None
         if kind == "apology":
             return self._apology(payload, lang), None
+        if kind == "head_text":
+            return head_text(lang, payload["key"], **payload.get("params", {})), None
+        if kind == "alert":
+            return alert_text(payload, lang), alert_keyboard(int(payload["alert_id"]), lang)
+        if kind == "follow_up":
+            text = head_text(lang, "follow_up", code=payload.get("code", ""))
+            alert_id = int(payload["alert_id"])
+            return text, InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(BUTTONS[lang]["yes"], callback_data=f"f:{alert_id}:y"),
+                        InlineKeyboardButton(BUTTONS[lang]["no"], callback_data=f"f:{alert_id}:n"),
+                    ]
+                ]
+            )
         raise ValueError(f"unknown outbox kind {kind!r}")
 
     async def _question(self, payload: dict[str, Any], lang: str) -> tuple[str, Markup | None]:

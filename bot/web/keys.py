@@ -9,6 +9,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.heads.service import AlertService
 from bot.metrics import Metrics
 from bot.onestop.intake import IntakeService
 from bot.survey.service import SurveyService
@@ -27,3 +28,4 @@ LOCAL_NOW: web.AppKey[Callable[[], datetime]] = web.AppKey("local_now")
 IN_FLIGHT = web.AppKey("in_flight", InFlight)
 SURVEYS = web.AppKey("surveys", SurveyService)
 TELEGRAM = web.AppKey("telegram", TelegramChannel)
+ALERTS = web.AppKey("alerts", AlertService)

@@ -24,6 +24,9 @@ TABLES = {
     "cursors",
     "job_runs",
     "daily_scores",
+    "role_invites",
+    "role_grants",
+    "alerts",
 }
 
 
@@ -40,7 +43,7 @@ async def test_migrations_create_every_table_from_empty(database_url: str) -> No
     finally:
         await engine.dispose()
     assert names >= TABLES
-    assert version == "0004"
+    assert version == "0005"
     assert any(u["column_names"] == ["idempotency_key"] for u in uniques)
 
 

@@ -1,0 +1,1 @@
+"""Agency heads, inspectors and their alerts."""

@@ -1,0 +1,313 @@
+"""`sipas report`: the agency report as CSV (interfaces.md "Report") or a printable workbook.
+
+`collect` gathers the figures of a period from stored data: the agency report of the contract
+(`scheduler.scoring_jobs.report`) and the SIPAS indices per procedure and per officer from the
+same counts. `to_csv` renders the contract columns exactly; `write_xlsx` writes one sheet per
+level — agencies, procedures, officers — with Vietnamese headers, styled for printing
+(landscape, fit to width, the header repeated on every page).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from scheduler.scoring_jobs import QuestionMeta, counts_between, report
+from scoring.frames import FACTOR_COLUMNS, REPORT_COLUMNS, natural_key, round_series
+from scoring.sipas import SIPAS, N, sipas_index
+from storage import scores
+from storage.errors import translate_errors
+from storage.models import Procedure
+
+procedures_t = Procedure.__table__  # type: ignore[attr-defined]
+
+PERCENT_COLUMNS = frozenset({"sipas", *FACTOR_COLUMNS, "on_time_rate"})
+FACTOR_NAMES = {
+    1: "Tiếp cận dịch vụ",
+    2: "Thủ tục hành chính",
+    3: "Công chức",
+    4: "Kết quả",
+    5: "Phản ánh, kiến nghị",
+}
+NO_OFFICER = "(không ghi tên)"
+
+Kind = Literal["text", "int", "pct"]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    header: str
+    width: float
+    kind: Kind
+
+
+_FACTOR_COLUMNS = [
+    Column(f"factor_{f}", f"Yếu tố {f}: {name} (%)", 14, "pct") for f, name in FACTOR_NAMES.items()
+]
+AGENCY_SHEET = [
+    Column("MaCoQuan", "Mã cơ quan", 18, "text"),
+    Column("name", "Tên cơ quan", 40, "text"),
+    Column("responses", "Số phiếu khảo sát", 11, "int"),
+    Column("sipas", "SIPAS (%)", 10, "pct"),
+    *_FACTOR_COLUMNS,
+    Column("cases", "Hồ sơ tiếp nhận", 11, "int"),
+    Column("on_time_rate", "Tỷ lệ đúng hạn (%)", 11, "pct"),
+    Column("late", "Hồ sơ trễ hạn", 10, "int"),
+    Column("overdue_open", "Đang xử lý quá hạn", 11, "int"),
+]
+PROCEDURE_SHEET = [
+    Column("procedure_code", "Mã thủ tục", 16, "text"),
+    Column("name", "Tên thủ tục", 50, "text"),
+    Column(N, "Số câu trả lời", 11, "int"),
+    Column(SIPAS, "SIPAS (%)", 10, "pct"),
+    *_FACTOR_COLUMNS,
+]
+OFFICER_SHEET = [
+    Column("agency_code", "Mã cơ quan", 18, "text"),
+    Column("agency_name", "Cơ quan", 32, "text"),
+    Column("officer_name", "Công chức", 26, "text"),
+    Column(N, "Số câu trả lời", 11, "int"),
+    Column(SIPAS, "SIPAS (%)", 10, "pct"),
+    *_FACTOR_COLUMNS,
+]
+
+
+@dataclass(frozen=True)
+class ReportData:
+    start: date
+    end: date
+    agencies: pd.DataFrame  # REPORT_COLUMNS + name
+    procedures: pd.DataFrame  # procedure_code, name, n, sipas, factor_1..5
+    officers: pd.DataFrame  # agency_code, agency_name, officer_name, n, sipas, factor_1..5
+
+
+async def _procedure_names(engine: AsyncEngine) -> dict[str, str]:
+    with translate_errors():
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(procedures_t.c.code, procedures_t.c.name))).all()
+    return {str(code): str(name) for code, name in rows}
+
+
+def _indices(counts: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """sipas_index rounded like the agency report (one decimal, half up)."""
+    frame = sipas_index(counts, by)
+    out = frame[[*by, N]].copy()
+    out[N] = out[N].fillna(0).astype("int64")
+    for column in (SIPAS, *FACTOR_COLUMNS):
+        out[column] = round_series(frame[column], 1)
+    return out.reset_index(drop=True)
+
+
+async def collect(engine: AsyncEngine, start: date, end: date, meta: QuestionMeta) -> ReportData:
+    """Every figure of the report for [start, end], from stored data."""
+    names = await scores.agency_rows(engine)
+    if names.empty:
+        # No agency means no case and no answer either (both point at an agency); the shared
+        # report code cannot merge an empty code list, so the empty report is made here.
+        agencies = pd.DataFrame({column: pd.Series(dtype="object") for column in REPORT_COLUMNS})
+    else:
+        agencies = await report(engine, start, end, meta)
+    agency_name = {str(c): str(n) for c, n in zip(names["code"], names["name"], strict=True)}
+    agencies = agencies.copy()
+    agencies["name"] = [agency_name.get(str(code), "") for code in agencies["MaCoQuan"]]
+
+    counts = await counts_between(engine, start, end, meta)
+    procedure_name = await _procedure_names(engine)
+    procedures = _indices(counts, ["procedure_code"])
+    procedures["name"] = [procedure_name.get(str(c), "") for c in procedures["procedure_code"]]
+    procedures = procedures.sort_values(
+        "procedure_code", key=lambda s: s.map(natural_key), kind="stable"
+    ).reset_index(drop=True)
+
+    officers = _indices(counts, ["agency_code", "officer_name"])
+    officers["officer_name"] = [
+        str(name) if isinstance(name, str) and name.strip() else NO_OFFICER
+        for name in officers["officer_name"]
+    ]
+    officers["agency_name"] = [agency_name.get(str(c), "") for c in officers["agency_code"]]
+    officers = officers.sort_values(["agency_code", "officer_name"], kind="stable")
+    return ReportData(
+        start=start,
+        end=end,
+        agencies=agencies,
+        procedures=procedures,
+        officers=officers.reset_index(drop=True),
+    )
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def csv_cell(column: str, value: Any) -> str:
+    """One decimal for percentages, whole numbers for counts, empty where there is no data."""
+    if _missing(value):
+        return ""
+    if column in PERCENT_COLUMNS:
+        return f"{float(value):.1f}"
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int | float) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def to_csv(frame: pd.DataFrame) -> str:
+    """The contract's CSV: exactly REPORT_COLUMNS, one row per agency."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(REPORT_COLUMNS)
+    for row in frame[list(REPORT_COLUMNS)].itertuples(index=False):
+        writer.writerow([csv_cell(c, v) for c, v in zip(REPORT_COLUMNS, row, strict=True)])
+    return out.getvalue()
+
+
+# --- XLSX ------------------------------------------------------------------------------------
+
+
+def default_xlsx_name(start: date, end: date) -> str:
+    return f"sipas-report-{start.isoformat()}-{end.isoformat()}.xlsx"
+
+
+def period_text(start: date, end: date) -> str:
+    return f"từ {start:%d/%m/%Y} đến {end:%d/%m/%Y}"
+
+
+def _sheet(
+    book: Any, title: str, heading: str, columns: Sequence[Column], frame: pd.DataFrame
+) -> None:
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    sheet = book.create_sheet(title)
+    last = get_column_letter(len(columns))
+    thin = Side(style="thin", color="808080")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+
+    sheet["A1"] = heading
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet["A1"].alignment = Alignment(horizontal="left", vertical="center")
+    sheet.merge_cells(f"A1:{last}1")
+    sheet.row_dimensions[1].height = 24
+
+    fill = PatternFill(fill_type="solid", start_color="FFD9E1F2", end_color="FFD9E1F2")
+    for index, column in enumerate(columns, start=1):
+        cell = sheet.cell(row=2, column=index, value=column.header)
+        cell.font = Font(bold=True)
+        cell.fill = fill
+        cell.border = border
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    sheet.row_dimensions[2].height = 48
+
+    for offset, record in enumerate(frame.to_dict("records")):
+        row = 3 + offset
+        for index, column in enumerate(columns, start=1):
+            value = record.get(column.key)
+            cell = sheet.cell(row=row, column=index)
+            cell.border = border
+            if _missing(value):
+                continue
+            if column.kind == "pct":
+                cell.value = float(value)
+                cell.number_format = "0.0"
+            elif column.kind == "int":
+                cell.value = int(value)
+                cell.number_format = "0"
+            else:
+                cell.value = str(value)
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+    sheet.freeze_panes = "A3"
+    if len(frame):
+        sheet.auto_filter.ref = f"A2:{last}{2 + len(frame)}"
+    sheet.print_title_rows = "1:2"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+    sheet.print_options.horizontalCentered = True
+    sheet.oddFooter.center.text = "Trang &P / &N"
+
+
+def build_workbook(data: ReportData) -> Any:
+    """The workbook: sheets "Cơ quan", "Thủ tục", "Công chức"."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    period = period_text(data.start, data.end)
+    _sheet(
+        book,
+        "Cơ quan",
+        f"Chỉ số hài lòng (SIPAS) và tiến độ giải quyết hồ sơ theo cơ quan, {period}",
+        AGENCY_SHEET,
+        data.agencies,
+    )
+    _sheet(
+        book,
+        "Thủ tục",
+        f"Chỉ số hài lòng (SIPAS) theo thủ tục, {period}",
+        PROCEDURE_SHEET,
+        data.procedures,
+    )
+    _sheet(
+        book,
+        "Công chức",
+        f"Chỉ số hài lòng (SIPAS) theo công chức, {period}",
+        OFFICER_SHEET,
+        data.officers,
+    )
+    return book
+
+
+def write_xlsx(data: ReportData, path: Path) -> Path:
+    """Write the workbook to `path` (through a temporary file, so no half-written report)."""
+    book = build_workbook(data)
+    target = path.resolve()
+    handle, temporary = tempfile.mkstemp(prefix=".sipas-report-", suffix=".xlsx", dir=target.parent)
+    os.close(handle)
+    try:
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)  # mkstemp makes it private; a report is not
+        book.save(temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+__all__ = [
+    "AGENCY_SHEET",
+    "OFFICER_SHEET",
+    "PROCEDURE_SHEET",
+    "ReportData",
+    "build_workbook",
+    "collect",
+    "csv_cell",
+    "default_xlsx_name",
+    "to_csv",
+    "write_xlsx",
+]

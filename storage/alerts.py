@@ -1,0 +1,458 @@
+"""Roles granted by one-time invites, and alerts to agency heads with their closed loop.
+
+Alerts and the messages announcing them are written in one transaction (outbox). Times are
+naive UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import is_sqlite
+from storage.errors import StorageError, translate_errors
+from storage.models import (
+    Agency,
+    Alert,
+    Answer,
+    Case,
+    Chat,
+    Procedure,
+    RoleGrant,
+    RoleInvite,
+    Survey,
+)
+from storage.outbox import OutboxIntent, enqueue
+
+invites_t = RoleInvite.__table__  # type: ignore[attr-defined]
+grants_t = RoleGrant.__table__  # type: ignore[attr-defined]
+alerts_t = Alert.__table__  # type: ignore[attr-defined]
+agencies_t = Agency.__table__  # type: ignore[attr-defined]
+chats_t = Chat.__table__  # type: ignore[attr-defined]
+surveys_t = Survey.__table__  # type: ignore[attr-defined]
+answers_t = Answer.__table__  # type: ignore[attr-defined]
+cases_t = Case.__table__  # type: ignore[attr-defined]
+procedures_t = Procedure.__table__  # type: ignore[attr-defined]
+
+
+class UnknownAgency(StorageError):
+    """The agency code names no agency."""
+
+
+@dataclass(frozen=True, slots=True)
+class Redeemed:
+    """What an invite did: `role`/`agency_code` on success, else `refusal` says why."""
+
+    role: str | None = None
+    agency_code: str | None = None
+    agency_name: str | None = None
+    refusal: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    id: int
+    kind: str
+    agency_code: str
+    payload: dict[str, Any]
+    complaint: bool
+    survey_id: int | None
+    created_at: datetime
+    acknowledged_at: datetime | None
+    handled_at: datetime | None
+    escalated_at: datetime | None
+
+
+_ALERT_COLUMNS = (
+    alerts_t.c.id,
+    alerts_t.c.kind,
+    alerts_t.c.agency_code,
+    alerts_t.c.payload,
+    alerts_t.c.complaint,
+    alerts_t.c.survey_id,
+    alerts_t.c.created_at,
+    alerts_t.c.acknowledged_at,
+    alerts_t.c.handled_at,
+    alerts_t.c.escalated_at,
+)
+
+
+def _alert(row: Any) -> AlertRow:
+    return AlertRow(**{k: row._mapping[k] for k in AlertRow.__dataclass_fields__})
+
+
+class AlertStore:
+    """Invites, grants and alerts; one instance per engine."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._insert = sqlite.insert if is_sqlite(str(engine.url)) else postgresql.insert
+
+    # -- roles ------------------------------------------------------------------------------
+
+    async def agency_name(self, code: str) -> str | None:
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                found = await conn.execute(
+                    select(agencies_t.c.name).where(agencies_t.c.code == code)
+                )
+                name = found.scalar()
+        return None if name is None else str(name)
+
+    async def create_invite(
+        self,
+        *,
+        role: str,
+        agency_code: str | None,
+        token_hash: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None:
+        if agency_code is not None and await self.agency_name(agency_code) is None:
+            raise UnknownAgency(agency_code)
+        with translate_errors():
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    invites_t.insert().values(
+                        token_hash=token_hash,
+                        role=role,
+                        agency_code=agency_code,
+                        created_at=now,
+                        expires_at=expires_at,
+                    )
+                )
+
+    async def redeem(self, token_hash: str, chat_id: int, *, now: datetime) -> Redeemed:
+        """Use an invite once: grant its role to the chat, or say why not."""
+        with translate_errors():
+            async with self.engine.begin() as conn:
+                used = (
+                    await conn.execute(
+                        update(invites_t)
+                        .where(
+                            invites_t.c.token_hash == token_hash,
+                            invites_t.c.used_at.is_(None),
+                            invites_t.c.expires_at > now,
+                        )
+                        .values(used_at=now, used_by_chat_id=chat_id)
+                        .returning(invites_t.c.role, invites_t.c.agency_code)
+                    )
+                ).first()
+                if used is None:
+                    found = (
+                        await conn.execute(
+                            select(invites_t.c.used_at).where(invites_t.c.token_hash == token_hash)
+                        )
+                    ).first()
+                    if found is None:
+                        return Redeemed(refusal="invite_unknown")
+                    return Redeemed(refusal="invite_used" if found.used_at else "invite_expired")
+                grant = self._insert(grants_t).values(
+                    chat_id=chat_id,
+                    role=used.role,
+                    agency_code=used.agency_code or "",
+                    granted_at=now,
+                )
+                await conn.execute(
+                    grant.on_conflict_do_update(
+                        index_elements=["chat_id", "role", "agency_code"],
+                        set_={"revoked_at": None, "granted_at": now},
+                    )
+                )
+                name = None
+                if used.agency_code:
+                    name = (
+                        await conn.execute(
+                            select(agencies_t.c.name).where(agencies_t.c.code == used.agency_code)
+                        )
+                    ).scalar()
+        return Redeemed(role=used.role, agency_code=used.agency_code, agency_name=name)
+
+    async def role_chats(self, role: str, agency_code: str = "") -> list[int]:
+        """Chats holding `role` (for `agency_code`), not revoked and not blocked."""
+        stmt = (
+            select(grants_t.c.chat_id)
+            .join(chats_t, chats_t.c.id == grants_t.c.chat_id)
+            .where(
+                grants_t.c.role == role,
+                grants_t.c.agency_code == agency_code,
+                grants_t.c.revoked_at.is_(None),
+                chats_t.c.blocked_at.is_(None),
+            )
+            .order_by(grants_t.c.chat_id)
+        )
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                return [int(r[0]) for r in (await conn.execute(stmt)).all()]
+
+    async def heads_with_agencies(self) -> list[tuple[int, str]]:
+        stmt = select(grants_t.c.chat_id, grants_t.c.agency_code).where(
+            grants_t.c.role == "head", grants_t.c.revoked_at.is_(None)
+        )
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                return [(int(r[0]), str(r[1])) for r in (await conn.execute(stmt)).all()]
+
+    async def parent_of(self, agency_code: str) -> str | None:
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                found = await conn.execute(
+                    select(agencies_t.c.parent_code).where(agencies_t.c.code == agency_code)
+                )
+                parent = found.scalar()
+        return None if parent is None else str(parent)
+
+    # -- alerts -----------------------------------------------------------------------------
+
+    async def raise_alert(
+        self,
+        *,
+        kind: str,
+        agency_code: str,
+        dedupe_key: str,
+        payload: dict[str, Any],
+        complaint: bool,
+        survey_id: int | None,
+        now: datetime,
+        intents_for: Callable[[int], Sequence[OutboxIntent]],
+    ) -> int | None:
+        """Store an alert once (by `dedupe_key`) and queue its messages; None if it existed."""
+        stmt = (
+            self._insert(alerts_t)
+            .values(
+                kind=kind,
+                agency_code=agency_code,
+                dedupe_key=dedupe_key,
+                payload=payload,
+                complaint=complaint,
+                survey_id=survey_id,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(alerts_t.c.id)
+        )
+        with translate_errors():
+            async with self.engine.begin() as conn:
+                alert_id = (await conn.execute(stmt)).scalar()
+                if alert_id is None:
+                    return None
+                await enqueue(conn, intents_for(int(alert_id)), now=now)
+        return int(alert_id)
+
+    async def alert(self, alert_id: int) -> AlertRow | None:
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                row = (
+                    await conn.execute(select(*_ALERT_COLUMNS).where(alerts_t.c.id == alert_id))
+                ).first()
+        return None if row is None else _alert(row)
+
+    async def acknowledge(self, alert_id: int, chat_id: int, *, now: datetime) -> bool:
+        """Record the first acknowledgement; False if it was already acknowledged."""
+        with translate_errors():
+            async with self.engine.begin() as conn:
+                result = await conn.execute(
+                    update(alerts_t)
+                    .where(alerts_t.c.id == alert_id, alerts_t.c.acknowledged_at.is_(None))
+                    .values(acknowledged_at=now, acknowledged_by=chat_id)
+                )
+        return bool(result.rowcount)
+
+    async def expect_note(self, chat_id: int, alert_id: int | None) -> None:
+        with translate_errors():
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    update(chats_t)
+                    .where(chats_t.c.id == chat_id)
+                    .values(pending_note_alert=alert_id)
+                )
+
+    async def pending_note(self, chat_id: int) -> int | None:
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                found = await conn.execute(
+                    select(chats_t.c.pending_note_alert).where(chats_t.c.id == chat_id)
+                )
+                value = found.scalar()
+        return None if value is None else int(value)
+
+    async def handle(
+        self,
+        alert_id: int,
+        chat_id: int,
+        note: str,
+        *,
+        now: datetime,
+        intents: Sequence[OutboxIntent],
+    ) -> bool:
+        """Mark handled with a note (acknowledging it too); False if it was handled already."""
+        with translate_errors():
+            async with self.engine.begin() as conn:
+                result = await conn.execute(
+                    update(alerts_t)
+                    .where(alerts_t.c.id == alert_id, alerts_t.c.handled_at.is_(None))
+                    .values(handled_at=now, handled_by=chat_id, note=note[:1000])
+                )
+                await conn.execute(
+                    update(alerts_t)
+                    .where(alerts_t.c.id == alert_id, alerts_t.c.acknowledged_at.is_(None))
+                    .values(acknowledged_at=now, acknowledged_by=chat_id)
+                )
+                await conn.execute(
+                    update(chats_t).where(chats_t.c.id == chat_id).values(pending_note_alert=None)
+                )
+                if result.rowcount:
+                    await enqueue(conn, intents, now=now)
+        return bool(result.rowcount)
+
+    async def citizen_answer(self, alert_id: int, chat_id: int, satisfied: bool) -> bool:
+        """The citizen's answer to the follow-up, once, only from the survey's own chat."""
+        survey_chat = (
+            select(surveys_t.c.chat_id).where(surveys_t.c.id == alerts_t.c.survey_id)
+        ).scalar_subquery()
+        with translate_errors():
+            async with self.engine.begin() as conn:
+                result = await conn.execute(
+                    update(alerts_t)
+                    .where(
+                        alerts_t.c.id == alert_id,
+                        alerts_t.c.handled_at.is_not(None),
+                        alerts_t.c.citizen_satisfied.is_(None),
+                        survey_chat == chat_id,
+                    )
+                    .values(citizen_satisfied=satisfied)
+                )
+        return bool(result.rowcount)
+
+    async def survey_chat(self, survey_id: int) -> int | None:
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                found = await conn.execute(
+                    select(surveys_t.c.chat_id).where(surveys_t.c.id == survey_id)
+                )
+                chat = found.scalar()
+        return None if chat is None else int(chat)
+
+    async def unacknowledged(self, *, created_before: datetime) -> list[AlertRow]:
+        stmt = select(*_ALERT_COLUMNS).where(
+            and_(
+                alerts_t.c.acknowledged_at.is_(None),
+                alerts_t.c.escalated_at.is_(None),
+                alerts_t.c.created_at <= created_before,
+            )
+        )
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                return [_alert(r) for r in (await conn.execute(stmt)).all()]
+
+    async def escalate(
+        self,
+        alert_id: int,
+        *,
+        now: datetime,
+        intents: Sequence[OutboxIntent],
+    ) -> bool:
+        with translate_errors():
+            async with self.engine.begin() as conn:
+                result = await conn.execute(
+                    update(alerts_t)
+                    .where(alerts_t.c.id == alert_id, alerts_t.c.escalated_at.is_(None))
+                    .values(escalated_at=now)
+                )
+                if result.rowcount:
+                    await enqueue(conn, intents, now=now)
+        return bool(result.rowcount)
+
+    async def survey_facts(self, survey_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """A survey's case facts (agency, procedure, officer — no identity) and its answers."""
+        case_stmt = (
+            select(
+                cases_t.c.code.label("case_code"),
+                cases_t.c.agency_code,
+                cases_t.c.procedure_code,
+                procedures_t.c.name.label("procedure_name"),
+                cases_t.c.officer_name,
+            )
+            .join(surveys_t, surveys_t.c.case_code == cases_t.c.code)
+            .join(procedures_t, procedures_t.c.code == cases_t.c.procedure_code)
+            .where(surveys_t.c.id == survey_id)
+        )
+        answers_stmt = (
+            select(
+                answers_t.c.question_code,
+                answers_t.c.value_int,
+                answers_t.c.value_text,
+                answers_t.c.choices,
+                answers_t.c.answered_at,
+            )
+            .where(answers_t.c.survey_id == survey_id, answers_t.c.skipped.is_(False))
+            .order_by(answers_t.c.id)
+        )
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                case = (await conn.execute(case_stmt)).one()
+                answers = (await conn.execute(answers_stmt)).all()
+        return dict(case._mapping), [dict(a._mapping) for a in answers]
+
+    async def late_cases(self, *, today: datetime, horizon: datetime) -> list[dict[str, Any]]:
+        """Open cases due before `horizon` (overdue or due soon) and cases ended late with no
+        new promised date (no apology), with what a head needs to see."""
+        stmt = (
+            select(
+                cases_t.c.agency_code,
+                cases_t.c.code.label("case_code"),
+                procedures_t.c.name.label("procedure_name"),
+                cases_t.c.due_at,
+                cases_t.c.ended_at,
+                cases_t.c.timeliness,
+                cases_t.c.promised_new_at,
+            )
+            .join(procedures_t, procedures_t.c.code == cases_t.c.procedure_code)
+            .where(
+                or_(
+                    and_(
+                        cases_t.c.ended_at.is_(None),
+                        cases_t.c.due_at.is_not(None),
+                        cases_t.c.due_at < horizon,
+                        cases_t.c.status.not_in([3, 7, 8]),
+                    ),
+                    and_(
+                        cases_t.c.timeliness == "late",
+                        cases_t.c.promised_new_at.is_(None),
+                        cases_t.c.ended_at >= today - timedelta(days=30),
+                    ),
+                )
+            )
+            .order_by(cases_t.c.agency_code, cases_t.c.due_at)
+        )
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                return [dict(r._mapping) for r in (await conn.execute(stmt)).all()]
+
+    async def late_items_sent(self, agency_code: str, *, since: datetime) -> set[str]:
+        """ "group:case" items already sent to an agency's heads in late-case alerts."""
+        stmt = select(alerts_t.c.payload).where(
+            alerts_t.c.kind == "late_cases",
+            alerts_t.c.agency_code == agency_code,
+            alerts_t.c.created_at >= since,
+        )
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                payloads = [r[0] for r in (await conn.execute(stmt)).all()]
+        return {item for payload in payloads for item in payload.get("items", [])}
+
+    async def open_alerts(self, agency_codes: Sequence[str]) -> list[AlertRow]:
+        stmt = (
+            select(*_ALERT_COLUMNS)
+            .where(alerts_t.c.agency_code.in_(list(agency_codes)), alerts_t.c.handled_at.is_(None))
+            .order_by(alerts_t.c.created_at)
+        )
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                return [_alert(r) for r in (await conn.execute(stmt)).all()]

@@ -1,0 +1,107 @@
+"""Agency heads: a one-time invite, an anonymised low-score alert in seconds, the closed loop."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+
+import pytest
+
+from tests.e2e.conftest import ServiceFactory, post_event, telegram_link
+from tests.e2e.service import ServiceProcess
+from tests.fakes.telegram_api import FakeTelegram, SentMessage
+from tests.support import dossier
+
+pytestmark = pytest.mark.e2e
+CITIZEN, HEAD, STRANGER = 8101, 8201, 8301
+AGENCY = "000.00.01.H12"
+
+
+def invite_link(service: ServiceProcess, role: str, *extra: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "invite", role, *extra],
+        cwd=service.workdir,
+        env=service.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
+async def answer(telegram: FakeTelegram, question: SentMessage, label: str) -> SentMessage:
+    telegram.press_button(CITIZEN, question, label)
+    return await telegram.wait_for_message(
+        CITIZEN, lambda m, mid=question.message_id: m.message_id > mid, timeout=15
+    )
+
+
+async def test_head_invite_alert_and_closed_loop(
+    bot_service: ServiceFactory, telegram: FakeTelegram
+) -> None:
+    service = bot_service()
+    payload = await telegram_link(
+        service, dossier("HS-9", TrangThaiHoSo=2, ChuHoSo="Lê Thị Bí Mật", NguoiXuLy="Ngô Văn Tùng")
+    )
+    link = await asyncio.to_thread(invite_link, service, "head", "--agency", AGENCY)
+    assert link.startswith("https://t.me/sipas_test_bot?start=i")
+    telegram.user_sends_command(HEAD, "/start", link.split("start=")[1])
+    confirmed = await telegram.wait_for_message(HEAD, contains="thủ trưởng")
+    assert "Trung tâm Phục vụ hành chính công tỉnh" in confirmed.text
+    telegram.user_sends_command(STRANGER, "/start", link.split("start=")[1])
+    assert await telegram.wait_for_message(STRANGER, contains="đã được sử dụng")
+
+    telegram.user_sends_command(CITIZEN, "/start", payload)
+    await telegram.wait_for_message(CITIZEN, contains="HS-9")
+    await post_event(
+        service,
+        dossier(
+            "HS-9",
+            TrangThaiHoSo=10,
+            ThoiDiemXuLy="20261005090000",
+            NgayTra="20261005090000",
+            NguoiXuLy="Ngô Văn Tùng",
+        ),
+    )
+    question = await telegram.wait_for_message(CITIZEN, button="Rất hài lòng")
+    for _ in range(2):  # F1, F2
+        question = await answer(telegram, question, "4. Hài lòng")
+    question = await answer(telegram, question, "1. Rất không hài lòng")  # F3 → why?
+    question = await answer(telegram, question, question.button_labels[0])  # a reason
+    for _ in range(3):  # F4, F5, OVERALL
+        question = await answer(telegram, question, "4. Hài lòng")
+    question = await answer(telegram, question, "Có")  # asked for money
+    question = await answer(telegram, question, "Không")
+    question = await answer(telegram, question, "Có")
+    telegram.press_button(CITIZEN, question, question.button_labels[0])
+    toggled = await telegram.wait_for_message(
+        CITIZEN, lambda m, mid=question.message_id: m.message_id == mid
+    )
+    question = await answer(telegram, toggled, question.button_labels[1])
+    telegram.user_sends_text(CITIZEN, "Cán bộ đòi thêm tiền mới giải quyết nhanh.")
+
+    alert = await telegram.wait_for_message(HEAD, contains="Ý kiến chưa hài lòng", timeout=15)
+    assert "HS-9" in alert.text
+    assert "Cấp giấy chứng nhận đăng ký hộ kinh doanh" in alert.text
+    assert "Ngô Văn Tùng" in alert.text  # the officer
+    assert "‼️ Phản ánh: bị yêu cầu nộp tiền ngoài quy định" in alert.text
+    assert "Rất không hài lòng" in alert.text
+    assert "Cán bộ đòi thêm tiền" in alert.text
+    assert "Lý do: Thái độ" in alert.text  # the reason's label, not its code
+    assert "Lê Thị Bí Mật" not in alert.text and "0912345678" not in alert.text
+    assert alert.button_labels == ["Đã tiếp nhận", "Đã xử lý"]
+
+    telegram.press_button(HEAD, alert, "Đã tiếp nhận")
+    await asyncio.sleep(1.0)
+    telegram.press_button(HEAD, alert, "Đã xử lý")
+    await telegram.wait_for_message(HEAD, contains="ghi chú")
+    telegram.user_sends_text(HEAD, "Đã làm việc với công chức, hoàn trả khoản thu sai.")
+    assert await telegram.wait_for_message(HEAD, contains="Đã ghi nhận xử lý")
+    follow_up = await telegram.wait_for_message(CITIZEN, contains="có hài lòng", timeout=15)
+    assert follow_up.button_labels == ["Có", "Không"]
+    telegram.press_button(CITIZEN, follow_up, "Có")
+    await asyncio.sleep(1.5)
+    assert telegram.violations == []
