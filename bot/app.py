@@ -8,19 +8,15 @@ import logging
 import signal
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from aiohttp import web
 
-from bot.clock import Clock
 from bot.config import Settings
-from bot.heads.service import AlertService
 from bot.metrics import Metrics
-from bot.onestop.intake import IntakeService
 from bot.outbox.dispatcher import Dispatcher
-from bot.scoring_setup import question_meta
+from bot.services import build_services, job_runner
 from bot.survey.notices import SurveyLoop
-from bot.survey.service import SurveyService
 from bot.telegram.channel import TelegramChannel
 from bot.telegram.render import TelegramRenderer
 from bot.telegram.sender import CHANNEL, TelegramSender
@@ -35,22 +31,15 @@ from bot.web.keys import (
     INTAKE,
     LOCAL_NOW,
     METRICS,
+    SERVICES,
     SETTINGS,
     SURVEYS,
     TELEGRAM,
 )
-from scheduler.runner import Job, JobRunner, hour_period, quarter_hour_period
-from scheduler.scoring_jobs import score_day
-from scheduler.workdays import WorkCalendar
-from storage.alerts import AlertStore
-from storage.cases import CaseReader, service_secret
 from storage.db import create_engine
 from storage.errors import StorageError
-from storage.intake import IntakeStore
-from storage.jobs import JobClaims
 from storage.leader import Leadership
 from storage.outbox import OutboxStore
-from storage.surveys import SurveyStore
 
 log = logging.getLogger(__name__)
 
@@ -79,40 +68,19 @@ def create_app(
 async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     engine = create_engine(settings.database_url)
-    link_key = (settings.secret_key or await service_secret(engine, "link_key")).encode()
+    services = await build_services(settings, engine)
     app[ENGINE] = engine
-    intake_store = IntakeStore(engine)
-    app[INTAKE] = IntakeService(
-        store=intake_store, link_key=link_key, public_url=settings.public_url
-    )
-    app[CASES] = CaseReader(engine)
-    clock = Clock(settings.tz, clock_file=settings.clock_file or None)
-    statuses = (9, 10) if settings.survey_status == 9 else (10,)
-    app[SURVEYS] = SurveyService(
-        store=SurveyStore(engine),
-        clock=clock,
-        link_key=link_key,
-        survey_statuses=statuses,
-        reminder_after=timedelta(hours=settings.reminder_hours),
-        expiry=timedelta(days=settings.survey_expiry_days),
-        quiet_window=settings.quiet_window,
-    )
-    app[ALERTS] = AlertService(
-        store=AlertStore(engine),
-        surveys=app[SURVEYS].store,
-        forms=app[SURVEYS].forms,
-        clock=clock,
-        calendar=WorkCalendar(),
-    )
-    app[SURVEYS].on_completed = app[ALERTS].on_survey_completed
-    app[SURVEYS].on_invite = app[ALERTS].redeem
-    app[SURVEYS].on_note = app[ALERTS].take_note
+    app[INTAKE] = services.intake
+    app[CASES] = services.cases
+    app[SURVEYS] = services.surveys
+    app[ALERTS] = services.alerts
+    app[SERVICES] = services
     try:
-        await app[SURVEYS].ensure_form()
+        await services.surveys.ensure_form()
     except StorageError as exc:
         log.warning("questionnaire not seeded yet (database down)", extra={"error": str(exc)})
     yield
-    await intake_store.close()
+    await services.close()
     await engine.dispose()
 
 
@@ -157,7 +125,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     service.wake = dispatcher.wake
     app[ALERTS].wake = dispatcher.wake
     app[INTAKE].on_accepted = loop.wake
-    jobs = _job_runner(app) if settings.scheduler_enabled else None
+    jobs = job_runner(app[SERVICES], settings) if settings.scheduler_enabled else None
     if jobs is not None:
         await jobs.catch_up()
         jobs.start()
@@ -176,49 +144,6 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await task
-
-
-def _job_runner(app: web.Application) -> JobRunner:
-    """The scheduled jobs: daily scoring, the late-case scan, escalation of alerts."""
-    engine = app[ENGINE]
-    alerts = app[ALERTS]
-    clock = app[SURVEYS].clock
-
-    async def score_yesterday(moment: datetime) -> str:
-        return await score_day(
-            engine, moment.date() - timedelta(days=1), await question_meta(engine)
-        )
-
-    async def late_scan(_moment: datetime) -> str:
-        if not alerts.calendar.is_working_day(clock.local_now().date()):
-            return "not a working day"
-        return f"{await alerts.scan_late_cases()} agencies alerted"
-
-    async def escalate(_moment: datetime) -> str:
-        return f"{await alerts.escalate_overdue()} alerts escalated"
-
-    return JobRunner(
-        [
-            Job("daily-score", {"hour": 6, "minute": 0}, score_yesterday),
-            Job(
-                "late-cases",
-                {"day_of_week": "mon-fri", "hour": "8-16", "minute": 0},
-                late_scan,
-                period=hour_period,
-            ),
-            Job(
-                "escalation",
-                {"minute": "*/15"},
-                escalate,
-                period=quarter_hour_period,
-                catch_up=False,
-            ),
-        ],
-        claims=JobClaims(engine),
-        tz=app[SETTINGS].tz,
-        local_now=clock.local_now,
-        utcnow=clock.utcnow,
-    )
 
 
 async def serve(settings: Settings, *, on_ready: Callable[[str], None] | None = None) -> None:

@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -238,7 +239,7 @@ def cmd_report(args: argparse.Namespace) -> None:
             written = report_output.write_xlsx(data, output)
     except OSError as exc:
         raise CommandError(f"cannot write {output}: {exc.strerror or exc}") from None
-    print(f"report {start.isoformat()} – {end.isoformat()} written to {written}")
+    print(f"report {start.isoformat()} to {end.isoformat()} written to {written}")
 
 
 def cmd_import_responses(args: argparse.Namespace) -> None:
@@ -282,15 +283,31 @@ def cmd_import_responses(args: argparse.Namespace) -> None:
     print(f"{path}: {summary}")
 
 
-def cmd_invite(args: argparse.Namespace) -> None:
-    """Print a one-time deep link granting a role (head of an agency, inspector, admin)."""
-    from bot.clock import Clock
-    from bot.heads.service import AlertService
-    from scheduler.workdays import WorkCalendar
-    from storage.alerts import AlertStore, UnknownAgency
+def _with_services(settings: Settings, work: Any) -> Any:
+    """Run `await work(services)` against the configured database, with clean errors."""
+    from bot.services import build_services
     from storage.db import create_engine
     from storage.errors import StorageError
-    from storage.surveys import SurveyStore
+
+    async def run() -> Any:
+        engine = create_engine(settings.database_url)
+        services = await build_services(settings, engine)
+        try:
+            await services.surveys.ensure_form()
+            return await work(services)
+        finally:
+            await services.close()
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except StorageError as exc:
+        raise CommandError(f"database unavailable: {exc}") from None
+
+
+def cmd_invite(args: argparse.Namespace) -> None:
+    """Print a one-time deep link granting a role (head of an agency, inspector, admin)."""
+    from storage.alerts import UnknownAgency
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -298,52 +315,59 @@ def cmd_invite(args: argparse.Namespace) -> None:
         raise CommandError("a head invite needs --agency MaCoQuan")
     _migrate(settings)
 
-    async def run() -> tuple[str, str | None]:
-        engine = create_engine(settings.database_url)
-        try:
-            surveys = SurveyStore(engine)
-            from bot.survey.service import FormCache
-
-            service = AlertService(
-                store=AlertStore(engine),
-                surveys=surveys,
-                forms=FormCache(surveys),
-                clock=Clock(settings.tz),
-                calendar=WorkCalendar(),
-            )
-            payload = await service.invite(args.role, args.agency if args.role == "head" else None)
-        finally:
-            await engine.dispose()
-        username = None
-        if settings.telegram_bot_token:
-            from telegram import Bot
-            from telegram.error import TelegramError
-
-            try:
-                async with Bot(
-                    settings.telegram_bot_token, base_url=settings.telegram_api_base_url
-                ) as bot:
-                    username = bot.username
-            except (TelegramError, OSError):
-                username = None
-        return payload, username
+    async def invite(services: Any) -> str:
+        agency = args.agency if args.role == "head" else None
+        return str(await services.alerts.invite(args.role, agency))
 
     try:
-        payload, username = asyncio.run(run())
+        payload = _with_services(settings, invite)
     except UnknownAgency:
         raise CommandError(f"unknown agency code {args.agency!r}") from None
-    except StorageError as exc:
-        raise CommandError(f"database unavailable: {exc}") from None
-    if username:
-        print(f"https://t.me/{username}?start={payload}")
-    else:
-        print(f"https://t.me/<bot>?start={payload}")
+    username = _bot_username(settings)
+    print(f"https://t.me/{username or '<bot>'}?start={payload}")
+    if not username:
         print(
             "(Telegram is not reachable or not configured: put the bot's username in place "
             "of <bot>.)",
             file=sys.stderr,
         )
     print("Valid 72 hours, single use.", file=sys.stderr)
+
+
+def _bot_username(settings: Settings) -> str | None:
+    if not settings.telegram_bot_token:
+        return None
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    async def get() -> str:
+        async with Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url) as bot:
+            return bot.username
+
+    try:
+        return asyncio.run(get())
+    except (TelegramError, OSError):
+        return None
+
+
+JOBS = ("daily-score", "digest", "late-cases", "escalation")
+
+
+def cmd_run_job(args: argparse.Namespace) -> None:
+    """Run one scheduled job now (again, even if it already ran for this period)."""
+    from bot.services import job_runner
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    _migrate(settings)
+
+    async def run(services: Any) -> str | None:
+        return await job_runner(services, settings).run_once(args.job, force=True)
+
+    summary = _with_services(settings, run)
+    if summary is None:
+        raise CommandError(f"job {args.job} failed; see the log")
+    print(summary)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -396,6 +420,9 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("role", choices=["head", "inspector", "admin"])
     invite.add_argument("--agency", help="MaCoQuan of the agency (for a head)")
     invite.set_defaults(func=cmd_invite)
+    run_job = commands.add_parser("run-job", help="run a scheduled job now: " + ", ".join(JOBS))
+    run_job.add_argument("job", choices=JOBS)
+    run_job.set_defaults(func=cmd_run_job)
     sample = commands.add_parser("send-sample", help="post a signed sample case event")
     sample.add_argument("--url", help="service base URL (default: from settings)")
     sample.add_argument("--case", default="H12.22-260101-0001", help="MaHoSo to use")

@@ -199,6 +199,16 @@ class AlertStore:
             async with self.engine.connect() as conn:
                 return [(int(r[0]), str(r[1])) for r in (await conn.execute(stmt)).all()]
 
+    async def threshold(self, agency_code: str, default: float = 90.0) -> float:
+        """The agency's SIPAS alert threshold (per cent), or the default."""
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                found = await conn.execute(
+                    select(agencies_t.c.alert_threshold).where(agencies_t.c.code == agency_code)
+                )
+                value = found.scalar()
+        return default if value is None else float(value)
+
     async def parent_of(self, agency_code: str) -> str | None:
         with translate_errors():
             async with self.engine.connect() as conn:

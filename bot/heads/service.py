@@ -20,6 +20,7 @@ from bot.clock import Clock
 from bot.onestop.links import token_hash
 from bot.survey.service import ChatRef, FormCache, text_intent
 from bot.texts import LIKERT, VI
+from scheduler.scoring_jobs import digest_figures
 from scheduler.workdays import WorkCalendar
 from scoring.alerts import low_score_responses
 from storage.alerts import AlertStore
@@ -294,6 +295,67 @@ class AlertService:
         if escalated:
             self.wake()
         return escalated
+
+    async def send_digests(self, meta_min_sample: int = 30) -> int:
+        """The 07:30 digest to every head, and a below-threshold alert where SIPAS is low."""
+        today = self.clock.local_now().date()
+        by_agency: dict[str, list[int]] = {}
+        for chat_id, agency_code in await self.store.heads_with_agencies():
+            by_agency.setdefault(agency_code, []).append(chat_id)
+        sent = 0
+        for agency_code, heads in by_agency.items():
+            figures = await digest_figures(
+                self.store.engine, [agency_code], today, min_sample=meta_min_sample
+            )
+            name = await self.store.agency_name(agency_code) or agency_code
+            payload = {**figures, "agency": name}
+            await self.surveys.send(
+                [
+                    OutboxIntent(
+                        chat_id=chat,
+                        kind="digest",
+                        payload=payload,
+                        dedupe_key=f"digest:{chat}:{agency_code}:{today.isoformat()}",
+                    )
+                    for chat in heads
+                ],
+                now=self.clock.utcnow(),
+            )
+            sent += len(heads)
+            threshold = await self.store.threshold(agency_code)
+            sipas, n = figures["sipas_mtd"], int(figures["n_mtd"])  # type: ignore[call-overload]
+            if sipas is not None and n >= meta_min_sample and float(sipas) < threshold:  # type: ignore[arg-type]
+                alert = {
+                    "kind": "below_threshold",
+                    "agency": name,
+                    "sipas": sipas,
+                    "threshold": threshold,
+                    "n": n,
+                }
+
+                def intents(
+                    alert_id: int, heads: list[int] = heads, alert: dict[str, Any] = alert
+                ) -> list[OutboxIntent]:
+                    return [
+                        OutboxIntent(
+                            chat_id=chat, kind="alert", payload={**alert, "alert_id": alert_id}
+                        )
+                        for chat in heads
+                    ]
+
+                await self.store.raise_alert(
+                    kind="below_threshold",
+                    agency_code=agency_code,
+                    dedupe_key=f"below:{agency_code}:{today.isoformat()}",
+                    payload=alert,
+                    complaint=False,
+                    survey_id=None,
+                    now=self.clock.utcnow(),
+                    intents_for=intents,
+                )
+        if sent:
+            self.wake()
+        return sent
 
     # -- the closed loop ----------------------------------------------------------------------
 

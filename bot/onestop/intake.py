@@ -45,6 +45,9 @@ class IntakeService:
         self.telegram_username: str | None = None
         self.on_accepted: Callable[[], None] = lambda: None
 
+    async def close(self) -> None:
+        await self._store.close()
+
     def links(self, case_code: str) -> dict[str, str | None]:
         token = case_token(self._key, case_code)
         username = self.telegram_username

@@ -136,7 +136,18 @@ def alert_text(payload: dict[str, Any], language: str) -> str:
     lines: list[str] = []
     if payload.get("escalated"):
         lines.append(head_text(lang, "escalated"))
-    if payload.get("kind") == "late_cases":
+    if payload.get("kind") == "below_threshold":
+        lines.append(head_text(lang, "below_title", agency=payload.get("agency", "")))
+        lines.append(
+            head_text(
+                lang,
+                "below_line",
+                sipas=payload.get("sipas"),
+                threshold=payload.get("threshold"),
+                n=payload.get("n"),
+            )
+        )
+    elif payload.get("kind") == "late_cases":
         lines.append(head_text(lang, "late_title", agency=payload.get("agency", "")))
         for group in ("overdue", "due_soon", "late_no_apology"):
             items = payload.get("groups", {}).get(group) or []
@@ -163,6 +174,35 @@ def alert_text(payload: dict[str, Any], language: str) -> str:
             lines.append(head_text(lang, "comment", comment=str(payload["comment"])[:500]))
     lines.append(f"#{payload.get('alert_id', '')}")
     return "\n".join(lines)[:4000]
+
+
+def digest_text(payload: dict[str, Any], language: str) -> str:
+    lang = _lang(language)
+
+    def pct(value: object) -> str:
+        return head_text(lang, "no_data") if value is None else f"{value}%"
+
+    day = _format_day(_day(payload.get("yesterday")), lang)
+    lines = [
+        head_text(lang, "digest_title", agency=payload.get("agency", "")),
+        head_text(
+            lang,
+            "digest_yesterday",
+            day=day,
+            sipas=pct(payload.get("sipas_yesterday")),
+            n=payload.get("n_yesterday", 0),
+        ),
+        head_text(
+            lang, "digest_mtd", sipas=pct(payload.get("sipas_mtd")), n=payload.get("n_mtd", 0)
+        ),
+        head_text(lang, "digest_on_time", rate=pct(payload.get("on_time_rate_mtd"))),
+        head_text(lang, "digest_overdue", count=payload.get("overdue_open", 0)),
+    ]
+    if payload.get("best_procedure"):
+        lines.append(head_text(lang, "digest_best", procedure=payload["best_procedure"]))
+    if payload.get("worst_procedure"):
+        lines.append(head_text(lang, "digest_worst", procedure=payload["worst_procedure"]))
+    return "\n".join(lines)[:1000]
 
 
 def _day(value: str | None) -> date | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -9,8 +10,10 @@ from datetime import timedelta
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.charts import sipas_chart
 from bot.outbox.dispatcher import Blocked, Failed, RetryLater, SendOutcome, Sent
-from bot.telegram.render import TelegramRenderer
+from bot.telegram.render import TelegramRenderer, digest_text
+from bot.texts import head_text
 from storage.outbox import ClaimedMessage
 
 log = logging.getLogger(__name__)
@@ -36,15 +39,30 @@ class TelegramSender:
         if bot is None:
             return RetryLater("telegram bot not initialised yet", after=5.0)
         try:
-            text, markup = await self._renderer.render(
-                message.kind, message.payload, message.language
-            )
-        except (KeyError, LookupError, ValueError) as exc:
+            if message.kind == "digest":
+                caption = digest_text(message.payload, message.language)
+                chart = await asyncio.to_thread(
+                    sipas_chart,
+                    [tuple(point) for point in message.payload.get("series", [])],
+                    title=head_text(
+                        message.language, "digest_chart", agency=message.payload.get("agency", "")
+                    ),
+                )
+            else:
+                text, markup = await self._renderer.render(
+                    message.kind, message.payload, message.language
+                )
+        except (KeyError, LookupError, ValueError, TypeError) as exc:
             return Failed(f"cannot render {message.kind}: {exc}")
         try:
-            sent = await bot.send_message(
-                chat_id=int(message.external_id), text=text[:4096], reply_markup=markup
-            )
+            if message.kind == "digest":
+                sent = await bot.send_photo(
+                    chat_id=int(message.external_id), photo=chart, caption=caption
+                )
+            else:
+                sent = await bot.send_message(
+                    chat_id=int(message.external_id), text=text[:4096], reply_markup=markup
+                )
         except RetryAfter as exc:
             return RetryLater(f"429: {exc}", after=retry_seconds(exc))
         except Forbidden as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -29,3 +30,4 @@ IN_FLIGHT = web.AppKey("in_flight", InFlight)
 SURVEYS = web.AppKey("surveys", SurveyService)
 TELEGRAM = web.AppKey("telegram", TelegramChannel)
 ALERTS = web.AppKey("alerts", AlertService)
+SERVICES: web.AppKey[Any] = web.AppKey("services")

@@ -7,14 +7,16 @@ import subprocess
 import sys
 
 import pytest
+from sqlalchemy import text
 
-from tests.e2e.conftest import ServiceFactory, post_event, telegram_link
+from storage.db import create_engine
+from tests.e2e.conftest import Clock, ServiceFactory, post_event, telegram_link
 from tests.e2e.service import ServiceProcess
 from tests.fakes.telegram_api import FakeTelegram, SentMessage
 from tests.support import dossier
 
 pytestmark = pytest.mark.e2e
-CITIZEN, HEAD, STRANGER = 8101, 8201, 8301
+CITIZEN, HEAD, STRANGER, PARENT_HEAD = 8101, 8201, 8301, 8401
 AGENCY = "000.00.01.H12"
 
 
@@ -104,4 +106,90 @@ async def test_head_invite_alert_and_closed_loop(
     assert follow_up.button_labels == ["Có", "Không"]
     telegram.press_button(CITIZEN, follow_up, "Có")
     await asyncio.sleep(1.5)
+    assert telegram.violations == []
+
+
+def run_job(service: ServiceProcess, job: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run-job", job],
+        cwd=service.workdir,
+        env=service.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+async def complete_survey(telegram: FakeTelegram, question: SentMessage, level: str) -> None:
+    """Answer every question with `level` (or the first choice), skipping the comment."""
+    while True:
+        labels = question.button_labels
+        if level in labels:
+            question = await answer(telegram, question, level)
+        elif "Không" in labels:
+            question = await answer(telegram, question, "Không")
+        elif any("Xong" in label for label in labels):
+            telegram.press_button(CITIZEN, question, labels[0])
+            toggled = await telegram.wait_for_message(
+                CITIZEN, lambda m, mid=question.message_id: m.message_id == mid
+            )
+            question = await answer(telegram, toggled, labels[1])
+        elif labels:
+            question = await answer(telegram, question, labels[0])
+        else:
+            return
+        if "Cảm ơn Ông/Bà đã hoàn thành" in question.text:
+            return
+
+
+async def test_digest_arrives_with_its_chart_and_escalation_reaches_the_parent(
+    bot_service: ServiceFactory, telegram: FakeTelegram, clock: Clock, database_url: str
+) -> None:
+    service = bot_service()
+    clock.set("2026-10-05T09:00:00+07:00")
+    payload = await telegram_link(service, dossier("HS-D1", TrangThaiHoSo=2))
+    head_link = await asyncio.to_thread(invite_link, service, "head", "--agency", AGENCY)
+    telegram.user_sends_command(HEAD, "/start", head_link.split("start=")[1])
+    await telegram.wait_for_message(HEAD, contains="thủ trưởng")
+
+    # A province above the agency, with its own head.
+    await post_event(service, dossier("HS-P1", MaCoQuan="H12", TenCoQuan="UBND tỉnh"))
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("UPDATE agencies SET parent_code = 'H12' WHERE code = :c"), {"c": AGENCY}
+            )
+    finally:
+        await engine.dispose()
+    parent_link = await asyncio.to_thread(invite_link, service, "head", "--agency", "H12")
+    telegram.user_sends_command(PARENT_HEAD, "/start", parent_link.split("start=")[1])
+    await telegram.wait_for_message(PARENT_HEAD, contains="thủ trưởng")
+
+    telegram.user_sends_command(CITIZEN, "/start", payload)
+    await telegram.wait_for_message(CITIZEN, contains="HS-D1")
+    await post_event(
+        service,
+        dossier("HS-D1", TrangThaiHoSo=10, ThoiDiemXuLy="20261005090000", NgayTra="20261005090000"),
+    )
+    question = await telegram.wait_for_message(CITIZEN, button="Rất hài lòng")
+    await complete_survey(telegram, question, "2. Không hài lòng")
+    alert = await telegram.wait_for_message(HEAD, contains="Ý kiến chưa hài lòng", timeout=15)
+
+    # Next morning: score yesterday, then the digest (a photo with its caption).
+    clock.set("2026-10-06T07:31:00+07:00")
+    assert "2026-10-05" in await asyncio.to_thread(run_job, service, "daily-score")
+    assert "2 digests queued" in await asyncio.to_thread(run_job, service, "digest")
+    digest = await telegram.wait_for_message(HEAD, contains="Bản tin sáng", timeout=15)
+    assert digest.data.get("photo"), "the digest carries the 30-day chart"
+    assert "Hôm qua (05/10/2026): SIPAS 0.0% (n=1)" in digest.text
+
+    # Nobody acknowledged the alert: two working days later it goes to the province's head.
+    clock.set("2026-10-07T16:00:00+07:00")
+    await asyncio.to_thread(run_job, service, "escalation")
+    escalated = await telegram.wait_for_message(PARENT_HEAD, contains="chuyển lên cấp trên")
+    assert "HS-D1" in escalated.text and f"#{alert.text.rsplit('#', 1)[1]}" in escalated.text
     assert telegram.violations == []
