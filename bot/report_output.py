@@ -114,12 +114,7 @@ def _indices(counts: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 async def collect(engine: AsyncEngine, start: date, end: date, meta: QuestionMeta) -> ReportData:
     """Every figure of the report for [start, end], from stored data."""
     names = await scores.agency_rows(engine)
-    if names.empty:
-        # No agency means no case and no answer either (both point at an agency); the shared
-        # report code cannot merge an empty code list, so the empty report is made here.
-        agencies = pd.DataFrame({column: pd.Series(dtype="object") for column in REPORT_COLUMNS})
-    else:
-        agencies = await report(engine, start, end, meta)
+    agencies = await report(engine, start, end, meta)
     agency_name = {str(c): str(n) for c, n in zip(names["code"], names["name"], strict=True)}
     agencies = agencies.copy()
     agencies["name"] = [agency_name.get(str(code), "") for code in agencies["MaCoQuan"]]

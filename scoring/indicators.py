@@ -384,7 +384,7 @@ def agency_report(
         *cases[AGENCY_CODE].dropna().astype(str),
         *responses[AGENCY_CODE].dropna().astype(str),
     ]
-    report = pd.DataFrame({AGENCY_CODE: sorted(set(codes))})
+    report = pd.DataFrame({AGENCY_CODE: pd.Series(sorted(set(codes)), dtype="object")})
     report = report.merge(
         responses[[AGENCY_CODE, RESPONSES]].astype({AGENCY_CODE: "object"}),
         on=AGENCY_CODE,

@@ -21,7 +21,7 @@ from scoring.indicators import (
     response_rate,
     timeliness_summary,
 )
-from scoring.sipas import daily_counts, responses_in_period, select_days
+from scoring.sipas import counts_from_levels, daily_counts, responses_in_period, select_days
 
 START, END = "2026-10-01", "2026-10-31"
 T = pd.Timestamp
@@ -362,3 +362,34 @@ def test_agency_report_rolled_up_to_the_province() -> None:
     assert prov["on_time_rate"] == 71.4
     own = build_report().set_index("MaCoQuan").loc["PROV"]
     assert math.isnan(own["sipas"]) and own["cases"] == 0
+
+
+def test_agency_report_of_an_empty_database_is_empty_not_an_error() -> None:
+    empty = pd.DataFrame({c: pd.Series(dtype="object") for c in ("code", "parent_code", "name")})
+    cases = pd.DataFrame(
+        {
+            c: pd.Series(dtype="object")
+            for c in ("case_code", "agency_code", "procedure_code", "status", "timeliness")
+        }
+        | {c: pd.Series(dtype="datetime64[ns]") for c in ("received_at", "due_at", "ended_at")}
+    )
+    counts = counts_from_levels(
+        pd.DataFrame(
+            columns=[
+                "day",
+                "agency_code",
+                "procedure_code",
+                "officer_name",
+                "question_code",
+                "factor",
+                "value_int",
+                "answers",
+            ]
+        )
+    )
+    responses = pd.DataFrame(
+        {"agency_code": pd.Series(dtype="object"), "responses": pd.Series(dtype="int64")}
+    )
+    report = agency_report(counts, cases, "2026-10-01", "2026-10-31", empty, responses=responses)
+    assert report.empty
+    assert list(report.columns)[:3] == ["MaCoQuan", "responses", "sipas"]
