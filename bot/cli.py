@@ -350,7 +350,7 @@ def _bot_username(settings: Settings) -> str | None:
         return None
 
 
-JOBS = ("daily-score", "digest", "late-cases", "escalation")
+JOBS = ("daily-score", "digest", "monthly-report", "late-cases", "escalation")
 
 
 def cmd_run_job(args: argparse.Namespace) -> None:

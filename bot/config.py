@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     admin_telegram_ids: CommaList = Field(
         default_factory=list, validation_alias=_env("SIPAS_ADMIN_TELEGRAM_IDS")
     )
+    inspector_telegram_ids: CommaList = Field(
+        default_factory=list, validation_alias=_env("SIPAS_INSPECTOR_TELEGRAM_IDS")
+    )
     survey_status: int = Field(10, validation_alias=_env("SIPAS_SURVEY_STATUS"))
     quiet_hours: str = Field("21:00-07:00", validation_alias=_env("SIPAS_QUIET_HOURS"))
     log_level: str = Field("INFO", validation_alias=_env("SIPAS_LOG_LEVEL"))
@@ -68,7 +71,9 @@ class Settings(BaseSettings):
     scheduler_enabled: bool = Field(True, validation_alias=_env("SIPAS_SCHEDULER"))
     shutdown_timeout_seconds: float = Field(30.0, validation_alias=_env("SIPAS_SHUTDOWN_TIMEOUT"))
 
-    @field_validator("onestop_secrets", "admin_telegram_ids", mode="before")
+    @field_validator(
+        "onestop_secrets", "admin_telegram_ids", "inspector_telegram_ids", mode="before"
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

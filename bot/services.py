@@ -13,7 +13,7 @@ from bot.heads.service import AlertService
 from bot.onestop.intake import IntakeService
 from bot.scoring_setup import question_meta
 from bot.survey.service import SurveyService
-from scheduler.runner import Job, JobRunner, hour_period, quarter_hour_period
+from scheduler.runner import Job, JobRunner, hour_period, month_period, quarter_hour_period
 from scheduler.scoring_jobs import score_day
 from scheduler.workdays import WorkCalendar
 from storage.alerts import AlertStore
@@ -58,6 +58,7 @@ async def build_services(settings: Settings, engine: AsyncEngine) -> Services:
         forms=surveys.forms,
         clock=clock,
         calendar=WorkCalendar(),
+        inspector_ids=settings.inspector_telegram_ids,
     )
     surveys.on_completed = alerts.on_survey_completed
     surveys.on_invite = alerts.redeem
@@ -81,6 +82,9 @@ def job_runner(services: Services, settings: Settings) -> JobRunner:
     async def digest(_moment: datetime) -> str:
         return f"{await alerts.send_digests()} digests queued"
 
+    async def monthly(_moment: datetime) -> str:
+        return f"{await alerts.send_monthly_reports()} monthly reports queued"
+
     async def escalate(_moment: datetime) -> str:
         return f"{await alerts.escalate_overdue()} alerts escalated"
 
@@ -88,6 +92,7 @@ def job_runner(services: Services, settings: Settings) -> JobRunner:
         [
             Job("daily-score", {"hour": 6, "minute": 0}, score_yesterday),
             Job("digest", {"hour": 7, "minute": 30}, digest),
+            Job("monthly-report", {"day": 1, "hour": 7, "minute": 0}, monthly, period=month_period),
             Job(
                 "late-cases",
                 {"day_of_week": "mon-fri", "hour": "8-16", "minute": 0},

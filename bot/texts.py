@@ -346,6 +346,9 @@ HEAD: Final[dict[str, dict[str, str]]] = {
         "digest_worst": "Thủ tục cần cải thiện: {procedure}",
         "digest_chart": "SIPAS 30 ngày — {agency}",
         "no_data": "chưa có dữ liệu",
+        "monthly_title": "🗓 Kết quả tháng {month} — {agency}",
+        "monthly_body": "SIPAS: {sipas} (số phiếu: {responses})\nHồ sơ tiếp nhận: {cases}\n"
+        "Tỷ lệ đúng hạn: {on_time_rate}\nTrả trễ hạn: {late}\nĐang quá hạn: {overdue_open}",
         "below_title": "📉 SIPAS dưới ngưỡng — {agency}",
         "below_line": "Từ đầu tháng: {sipas}% (ngưỡng {threshold}%, n={n})",
     },
@@ -394,6 +397,9 @@ HEAD: Final[dict[str, dict[str, str]]] = {
         "digest_worst": "Procedure to improve: {procedure}",
         "digest_chart": "SIPAS, last 30 days — {agency}",
         "no_data": "no data yet",
+        "monthly_title": "🗓 Results for {month} — {agency}",
+        "monthly_body": "SIPAS: {sipas} (responses: {responses})\nCases received: {cases}\n"
+        "On-time rate: {on_time_rate}\nReturned late: {late}\nOverdue now: {overdue_open}",
         "below_title": "📉 SIPAS below threshold — {agency}",
         "below_line": "Month to date: {sipas}% (threshold {threshold}%, n={n})",
     },

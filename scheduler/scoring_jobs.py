@@ -46,13 +46,17 @@ async def score_day(engine: AsyncEngine, day: date, meta: QuestionMeta) -> str:
     return f"{day.isoformat()}: {stored} count rows from {answers} answers"
 
 
-async def report(engine: AsyncEngine, start: date, end: date, meta: QuestionMeta) -> pd.DataFrame:
+async def report(
+    engine: AsyncEngine, start: date, end: date, meta: QuestionMeta, *, rolled_up: bool = False
+) -> pd.DataFrame:
     """The agency report of interfaces.md for [start, end], computed from stored data."""
     counts = await counts_between(engine, start, end, meta)
     cases = await scores.case_rows(engine, start, end)
     agencies = await scores.agency_rows(engine)
     responses = await scores.responses_by_agency(engine, start, end)
-    return agency_report(counts, cases, start, end, agencies, responses=responses)
+    return agency_report(
+        counts, cases, start, end, agencies, responses=responses, rolled_up=rolled_up
+    )
 
 
 def _counts_of(stored: pd.DataFrame) -> pd.DataFrame:
@@ -142,3 +146,20 @@ async def digest_figures(
         "worst_procedure": None if worst.empty else str(worst.iloc[0]["procedure_code"]),
         "series": day_series,
     }
+
+
+async def monthly_figures(
+    engine: AsyncEngine, agency_codes: list[str], start: date, end: date, meta: QuestionMeta
+) -> dict[str, dict[str, object]]:
+    """Per agency, its subtree rolled up: the period's report row as plain JSON values."""
+    frame = await report(engine, start, end, meta, rolled_up=True)
+    figures: dict[str, dict[str, object]] = {}
+    for row in frame.to_dict("records"):
+        code = str(row["MaCoQuan"])
+        if code in agency_codes:
+            figures[code] = {
+                key: None if pd.isna(value) else (value.item() if hasattr(value, "item") else value)
+                for key, value in row.items()
+                if key != "MaCoQuan"
+            }
+    return figures

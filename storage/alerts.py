@@ -191,6 +191,19 @@ class AlertStore:
             async with self.engine.connect() as conn:
                 return [int(r[0]) for r in (await conn.execute(stmt)).all()]
 
+    async def chats_of(self, channel: str, external_ids: Sequence[str]) -> list[int]:
+        """Chats (that wrote to the bot at least once, not blocked) with these channel ids."""
+        if not external_ids:
+            return []
+        stmt = select(chats_t.c.id).where(
+            chats_t.c.channel == channel,
+            chats_t.c.external_id.in_(list(external_ids)),
+            chats_t.c.blocked_at.is_(None),
+        )
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                return [int(r[0]) for r in (await conn.execute(stmt)).all()]
+
     async def heads_with_agencies(self) -> list[tuple[int, str]]:
         stmt = select(grants_t.c.chat_id, grants_t.c.agency_code).where(
             grants_t.c.role == "head", grants_t.c.revoked_at.is_(None)

@@ -18,9 +18,10 @@ import pandas as pd
 
 from bot.clock import Clock
 from bot.onestop.links import token_hash
+from bot.scoring_setup import question_meta
 from bot.survey.service import ChatRef, FormCache, text_intent
 from bot.texts import LIKERT, VI
-from scheduler.scoring_jobs import digest_figures
+from scheduler.scoring_jobs import digest_figures, monthly_figures
 from scheduler.workdays import WorkCalendar
 from scoring.alerts import low_score_responses
 from storage.alerts import AlertStore
@@ -158,7 +159,12 @@ class AlertService:
             "harass": harass,
         }
         heads = await self.store.role_chats("head", case["agency_code"])
-        inspectors = await self.store.role_chats("inspector") if (money or harass) else []
+        inspectors: list[int] = []
+        if money or harass:
+            inspectors = [
+                *await self.store.role_chats("inspector"),
+                *await self.store.chats_of("telegram", self.inspector_ids),
+            ]
         recipients = list(dict.fromkeys([*heads, *inspectors]))
 
         def intents(alert_id: int) -> list[OutboxIntent]:
@@ -357,6 +363,42 @@ class AlertService:
             self.wake()
         return sent
 
+    async def send_monthly_reports(self) -> int:
+        """On the 1st: last month's figures for every head's agency (its subtree included)."""
+        today = self.clock.local_now().date()
+        last_day = today.replace(day=1) - timedelta(days=1)
+        first_day = last_day.replace(day=1)
+        by_agency: dict[str, list[int]] = {}
+        for chat_id, agency_code in await self.store.heads_with_agencies():
+            by_agency.setdefault(agency_code, []).append(chat_id)
+        if not by_agency:
+            return 0
+        meta = await question_meta(self.store.engine)
+        month = await monthly_figures(self.store.engine, list(by_agency), first_day, last_day, meta)
+        sent = 0
+        for agency_code, heads in by_agency.items():
+            figures = month.get(agency_code, {})
+            payload = {
+                "month": first_day.strftime("%m/%Y"),
+                "agency": await self.store.agency_name(agency_code) or agency_code,
+                **figures,
+            }
+            sent += await self.surveys.send(
+                [
+                    OutboxIntent(
+                        chat_id=chat,
+                        kind="monthly",
+                        payload=payload,
+                        dedupe_key=f"monthly:{chat}:{agency_code}:{first_day:%Y-%m}",
+                    )
+                    for chat in heads
+                ],
+                now=self.clock.utcnow(),
+            )
+        if sent:
+            self.wake()
+        return sent
+
     # -- the closed loop ----------------------------------------------------------------------
 
     async def _may_act(self, chat_id: int, agency_code: str, complaint: bool) -> bool:
@@ -365,7 +407,12 @@ class AlertService:
         parent = await self.store.parent_of(agency_code)
         if parent and chat_id in await self.store.role_chats("head", parent):
             return True
-        return complaint and chat_id in await self.store.role_chats("inspector")
+        if not complaint:
+            return False
+        inspectors = await self.store.role_chats("inspector")
+        return chat_id in inspectors or chat_id in await self.store.chats_of(
+            "telegram", self.inspector_ids
+        )
 
     async def on_alert_press(self, chat: ChatRef, alert_id: int, action: str) -> str:
         """A head pressed Đã tiếp nhận (a) or Đã xử lý (d); returns the notice key."""

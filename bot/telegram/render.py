@@ -176,6 +176,29 @@ def alert_text(payload: dict[str, Any], language: str) -> str:
     return "\n".join(lines)[:4000]
 
 
+def monthly_text(payload: dict[str, Any], language: str) -> str:
+    lang = _lang(language)
+
+    def pct(key: str) -> str:
+        value = payload.get(key)
+        return head_text(lang, "no_data") if value is None else f"{value}%"
+
+    title = head_text(
+        lang, "monthly_title", month=payload.get("month", ""), agency=payload.get("agency", "")
+    )
+    body = head_text(
+        lang,
+        "monthly_body",
+        sipas=pct("sipas"),
+        responses=payload.get("responses", 0),
+        cases=payload.get("cases", 0),
+        on_time_rate=pct("on_time_rate"),
+        late=payload.get("late", 0),
+        overdue_open=payload.get("overdue_open", 0),
+    )
+    return title + "\n" + body
+
+
 def digest_text(payload: dict[str, Any], language: str) -> str:
     lang = _lang(language)
 
@@ -254,6 +277,8 @@ class TelegramRenderer:
             ), None
         if kind == "apology":
             return self._apology(payload, lang), None
+        if kind == "monthly":
+            return monthly_text(payload, lang), None
         if kind == "head_text":
             return head_text(lang, payload["key"], **payload.get("params", {})), None
         if kind == "alert":

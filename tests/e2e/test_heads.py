@@ -44,7 +44,7 @@ async def answer(telegram: FakeTelegram, question: SentMessage, label: str) -> S
 async def test_head_invite_alert_and_closed_loop(
     bot_service: ServiceFactory, telegram: FakeTelegram
 ) -> None:
-    service = bot_service()
+    service = bot_service(SIPAS_INSPECTOR_TELEGRAM_IDS=str(STRANGER))
     payload = await telegram_link(
         service, dossier("HS-9", TrangThaiHoSo=2, ChuHoSo="Lê Thị Bí Mật", NguoiXuLy="Ngô Văn Tùng")
     )
@@ -95,6 +95,9 @@ async def test_head_invite_alert_and_closed_loop(
     assert "Lý do: Thái độ" in alert.text  # the reason's label, not its code
     assert "Lê Thị Bí Mật" not in alert.text and "0912345678" not in alert.text
     assert alert.button_labels == ["Đã tiếp nhận", "Đã xử lý"]
+    # A complaint of money asked also reaches the inspector named in the settings.
+    inspector_copy = await telegram.wait_for_message(STRANGER, contains="Ý kiến chưa hài lòng")
+    assert "‼️" in inspector_copy.text and "Lê Thị Bí Mật" not in inspector_copy.text
 
     telegram.press_button(HEAD, alert, "Đã tiếp nhận")
     await asyncio.sleep(1.0)
@@ -192,4 +195,11 @@ async def test_digest_arrives_with_its_chart_and_escalation_reaches_the_parent(
     await asyncio.to_thread(run_job, service, "escalation")
     escalated = await telegram.wait_for_message(PARENT_HEAD, contains="chuyển lên cấp trên")
     assert "HS-D1" in escalated.text and f"#{alert.text.rsplit('#', 1)[1]}" in escalated.text
+
+    # On the 1st, last month's results; the province's head sees its whole subtree.
+    clock.set("2026-11-01T07:05:00+07:00")
+    assert "2 monthly reports" in await asyncio.to_thread(run_job, service, "monthly-report")
+    for chat in (HEAD, PARENT_HEAD):
+        monthly = await telegram.wait_for_message(chat, contains="Kết quả tháng 10/2026")
+        assert "SIPAS: 0.0% (số phiếu: 1)" in monthly.text
     assert telegram.violations == []
