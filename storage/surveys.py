@@ -48,6 +48,7 @@ agencies_t = Agency.__table__  # type: ignore[attr-defined]
 cursors_t = Cursor.__table__  # type: ignore[attr-defined]
 
 OPEN_SURVEY = ("invited", "in_progress")
+START_BATCH = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,6 +403,49 @@ class SurveyStore:
                 await enqueue(conn, intents_for(int(survey_id)), now=now)
         return int(survey_id)
 
+    async def open_surveys(
+        self,
+        items: Sequence[tuple[str, int]],
+        *,
+        version: int,
+        first_code: str,
+        now: datetime,
+        expires_at: datetime,
+        intents_for: Callable[[int, str, int], Sequence[OutboxIntent]],
+    ) -> int:
+        """Open many surveys (case code, chat id) in one transaction; return how many opened.
+
+        `intents_for(survey_id, case_code, chat_id)` gives each new survey's first messages.
+        """
+        statement = (
+            self._insert(surveys_t)
+            .values(
+                case_code=bindparam("case_code"),
+                chat_id=bindparam("chat_id"),
+                questionnaire_version=version,
+                status="invited",
+                current_code=first_code,
+                invited_at=now,
+                expires_at=expires_at,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["case_code"])
+            .returning(surveys_t.c.id)
+        )
+        opened = 0
+        with translate_errors():
+            async with self.engine.begin() as conn:
+                intents: list[OutboxIntent] = []
+                for case_code, chat_id in items:
+                    survey_id = (
+                        await conn.execute(statement, {"case_code": case_code, "chat_id": chat_id})
+                    ).scalar()
+                    if survey_id is not None:
+                        opened += 1
+                        intents.extend(intents_for(int(survey_id), case_code, chat_id))
+                await enqueue(conn, intents, now=now)
+        return opened
+
     async def survey(self, survey_id: int) -> tuple[SurveyRow, list[AnswerRow]] | None:
         """A survey and its answers, read together."""
         with translate_errors():
@@ -504,7 +548,7 @@ class SurveyStore:
                 chats_t.c.opted_out.is_(False),
                 chats_t.c.blocked_at.is_(None),
             )
-            .limit(500)
+            .limit(START_BATCH)
         )
         with translate_errors():
             async with self.engine.connect() as conn:

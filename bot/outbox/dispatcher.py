@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, TypeAlias
 
-from bot.outbox.ratelimit import ChatLimiter, Clock, Sleep, SlidingWindowLimiter
+from bot.outbox.ratelimit import ArrivalWindowLimiter, ChatLimiter, Clock, Sleep
 from storage.models import utcnow
 from storage.outbox import ClaimedMessage
 
@@ -134,7 +134,7 @@ class Dispatcher:
         self._rng = rng or random.Random()
         # A bot's budget is its own: one global window per channel.
         self._global = {
-            channel: SlidingWindowLimiter(global_limit, window, clock=clock, sleep=sleep)
+            channel: ArrivalWindowLimiter(global_limit, window, clock=clock, sleep=sleep)
             for channel in self._senders
         }
         self._per_chat = ChatLimiter(per_chat_burst, window, clock=clock, sleep=sleep)
@@ -253,8 +253,12 @@ class Dispatcher:
         else:
             # The chat's window first: waiting on it must not hold a slot of the global budget.
             await self._per_chat.acquire(message.chat_id)
-            await self._global[message.channel].acquire()
-            outcome = await self._send(sender, message)
+            budget = self._global[message.channel]
+            await budget.acquire()
+            try:
+                outcome = await self._send(sender, message)
+            finally:
+                budget.release()
         await self._record(message, outcome)
 
     async def _send(self, sender: Sender, message: ClaimedMessage) -> SendOutcome:

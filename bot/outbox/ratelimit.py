@@ -72,6 +72,65 @@ class SlidingWindowLimiter:
         return not self.busy and (not self._events or now - self._events[-1] >= self.window)
 
 
+class ArrivalWindowLimiter:
+    """At most `limit` sends *arrive* in any `window` seconds, whatever the network jitter.
+
+    Telegram counts a message when it arrives, not when we start sending it. A slot is
+    therefore held while its send is in flight and for `window` (+ margin) after the send
+    completes: when the last of any set of sends arriving within one window was admitted, each
+    of the others was either still in flight or had completed less than a window earlier, so
+    it was counted. Call `release()` when the send's HTTP call returns.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        window: float,
+        *,
+        margin: float = DEFAULT_MARGIN,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if limit < 1 or window <= 0 or margin < 0:
+            raise ValueError("limit must be ≥ 1, window > 0 and margin ≥ 0")
+        self.limit = limit
+        self.window = window
+        self.margin = margin
+        self._clock = clock
+        self._sleep = sleep
+        self._completed: deque[float] = deque()
+        self._in_flight = 0
+        self._released = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    async def acquire(self) -> None:
+        """Wait for a slot and hold it until `release()`; waiters are served in order."""
+        async with self._lock:
+            while True:
+                now = self._clock()
+                horizon = now - self.window - self.margin
+                while self._completed and self._completed[0] <= horizon:
+                    self._completed.popleft()
+                if len(self._completed) + self._in_flight < self.limit:
+                    self._in_flight += 1
+                    return
+                if self._completed:
+                    await self._sleep(max(self._completed[0] - horizon, 0.001))
+                else:
+                    self._released.clear()
+                    await self._released.wait()
+
+    def release(self) -> None:
+        """The send held by a slot has completed (whatever its outcome)."""
+        self._in_flight -= 1
+        self._completed.append(self._clock())
+        self._released.set()
+
+
 class TokenBucket:
     """`capacity` sends at once, refilled at `rate` per second (bursts, then a steady pace)."""
 
@@ -167,4 +226,4 @@ class ChatLimiter:
             del self._chats[chat]
 
 
-__all__ = ["ChatLimiter", "SlidingWindowLimiter", "TokenBucket"]
+__all__ = ["ArrivalWindowLimiter", "ChatLimiter", "SlidingWindowLimiter", "TokenBucket"]

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from time import monotonic
 
 from bot.clock import Clock
 from bot.onestop.links import TOKEN_RE, phone_hash, token_hash
@@ -20,10 +21,20 @@ from bot.survey.engine import progress as survey_progress
 from bot.survey.questionnaire import Question, Questionnaire, builtin
 from scheduler.quiet import next_allowed
 from storage.outbox import OutboxIntent
-from storage.surveys import OPEN_SURVEY, AnswerRow, CaseInfo, ChatRow, SurveyRow, SurveyStore
+from storage.surveys import (
+    OPEN_SURVEY,
+    START_BATCH,
+    AnswerRow,
+    CaseInfo,
+    ChatRow,
+    SurveyRow,
+    SurveyStore,
+)
 
 log = logging.getLogger(__name__)
 LANGUAGES = ("vi", "en")
+# A publish reaches new invitations within this many seconds on every replica.
+ACTIVE_TTL = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +98,8 @@ class FormCache:
     def __init__(self, store: SurveyStore) -> None:
         self._store = store
         self._forms: dict[int, Questionnaire] = {}
+        self._active: int | None = None
+        self._active_at = 0.0
 
     async def get(self, version: int) -> Questionnaire:
         form = self._forms.get(version)
@@ -99,12 +112,17 @@ class FormCache:
         return form
 
     async def active(self) -> Questionnaire:
+        """The active version; looked up at most once every few seconds."""
+        now = monotonic()
+        if self._active is not None and now - self._active_at < ACTIVE_TTL:
+            return self._forms[self._active]
         found = await self._store.active_form()
         if found is None:
             raise LookupError("no active questionnaire")
         version, definition = found
         if version not in self._forms:
             self._forms[version] = Questionnaire.from_dict(definition, version=version)
+        self._active, self._active_at = version, now
         return self._forms[version]
 
 
@@ -496,15 +514,56 @@ class SurveyService:
     # -- background work ---------------------------------------------------------------------
 
     async def start_due(self) -> int:
-        """Open surveys for linked cases that reached the survey status."""
+        """Open surveys for linked cases that reached the survey status, a batch at a time."""
         started = 0
-        for case_code, chat_id, procedure in await self.store.due_for_start(self.survey_statuses):
-            opened = await self.start_survey(
-                case_code, chat_id, procedure=procedure, prompted=False
-            )
-            if opened is not None:
-                started += 1
-        return started
+        while True:
+            due = await self.store.due_for_start(self.survey_statuses)
+            if due:
+                started += await self._open_batch(due)
+            if len(due) < START_BATCH:
+                return started
+
+    async def _open_batch(self, due: list[tuple[str, int, str]]) -> int:
+        form = await self.forms.active()
+        first = next_question(form, {})
+        assert first is not None
+        number, total = survey_progress(form, {})
+        procedures = {code: procedure for code, _chat, procedure in due}
+        not_before = self.unprompted_at()
+
+        def intents(survey_id: int, case_code: str, chat_id: int) -> list[OutboxIntent]:
+            return [
+                OutboxIntent(
+                    chat_id=chat_id,
+                    kind="question",
+                    survey_id=survey_id,
+                    not_before=not_before,
+                    payload={
+                        "survey_id": survey_id,
+                        "version": form.version,
+                        "code": first.code,
+                        "number": number,
+                        "total": total,
+                        "intro": "invite",
+                        "case_code": case_code,
+                        "procedure": procedures[case_code],
+                    },
+                )
+            ]
+
+        now = self.clock.utcnow()
+        opened = await self.store.open_surveys(
+            [(code, chat) for code, chat, _procedure in due],
+            version=form.version,
+            first_code=first.code,
+            now=now,
+            expires_at=now + self.expiry,
+            intents_for=intents,
+        )
+        if opened:
+            log.info("surveys opened", extra={"count": opened, "version": form.version})
+            self.wake()
+        return opened
 
     async def remind_and_expire(self) -> tuple[int, int]:
         """Expire old invitations; remind once those unfinished after the reminder delay."""

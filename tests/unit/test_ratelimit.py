@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import random
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.outbox.ratelimit import ChatLimiter, SlidingWindowLimiter
+from bot.outbox.ratelimit import ArrivalWindowLimiter, ChatLimiter, SlidingWindowLimiter
 
 
 class FakeClock:
@@ -196,3 +197,34 @@ async def test_memory_stays_bounded_under_a_stream_of_new_chats() -> None:
         clock.now = n / 30  # a bot's full budget, every message to a new chat
         await chats.acquire(n)
     assert len(chats) <= 2 * 30 + 1
+
+
+async def test_arrival_window_holds_slots_in_flight_and_a_window_after_completion() -> None:
+    clock = FakeClock()
+    budget = ArrivalWindowLimiter(3, 1.0, clock=clock, sleep=clock.sleep)
+    for _ in range(3):
+        await budget.acquire()
+    assert budget.in_flight == 3
+    waiting = asyncio.create_task(budget.acquire())
+    await asyncio.sleep(0)
+    assert not waiting.done()  # all slots in flight: nothing may start
+    clock.now = 0.5
+    budget.release()  # completed at 0.5: its slot frees at 1.5 (+ margin)
+    await waiting
+    assert clock() == pytest.approx(1.52)
+
+
+async def test_arrivals_never_exceed_the_limit_whatever_the_latency() -> None:
+    """Sends start when admitted and arrive any time before they complete."""
+    clock = FakeClock()
+    budget = ArrivalWindowLimiter(5, 1.0, clock=clock, sleep=clock.sleep)
+    rng = random.Random(7)
+    arrivals: list[float] = []
+    for _ in range(200):
+        await budget.acquire()
+        started = clock()
+        latency = rng.choice([0.0, 0.01, 0.2, 0.7])
+        arrivals.append(started + rng.uniform(0.0, latency))
+        clock.now = started + latency
+        budget.release()
+    assert most_in_any_window(arrivals, 1.0) <= 5
