@@ -94,15 +94,16 @@ class AlertStore:
         self.engine = engine
         self._insert = sqlite.insert if is_sqlite(str(engine.url)) else postgresql.insert
 
+    async def _scalar(self, statement: Any) -> Any:
+        """The first column of the first row, or None."""
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                return (await conn.execute(statement)).scalar()
+
     # -- roles ------------------------------------------------------------------------------
 
     async def agency_name(self, code: str) -> str | None:
-        with translate_errors():
-            async with self.engine.connect() as conn:
-                found = await conn.execute(
-                    select(agencies_t.c.name).where(agencies_t.c.code == code)
-                )
-                name = found.scalar()
+        name = await self._scalar(select(agencies_t.c.name).where(agencies_t.c.code == code))
         return None if name is None else str(name)
 
     async def create_invite(
@@ -214,21 +215,15 @@ class AlertStore:
 
     async def threshold(self, agency_code: str, default: float = 90.0) -> float:
         """The agency's SIPAS alert threshold (per cent), or the default."""
-        with translate_errors():
-            async with self.engine.connect() as conn:
-                found = await conn.execute(
-                    select(agencies_t.c.alert_threshold).where(agencies_t.c.code == agency_code)
-                )
-                value = found.scalar()
+        value = await self._scalar(
+            select(agencies_t.c.alert_threshold).where(agencies_t.c.code == agency_code)
+        )
         return default if value is None else float(value)
 
     async def parent_of(self, agency_code: str) -> str | None:
-        with translate_errors():
-            async with self.engine.connect() as conn:
-                found = await conn.execute(
-                    select(agencies_t.c.parent_code).where(agencies_t.c.code == agency_code)
-                )
-                parent = found.scalar()
+        parent = await self._scalar(
+            select(agencies_t.c.parent_code).where(agencies_t.c.code == agency_code)
+        )
         return None if parent is None else str(parent)
 
     # -- alerts -----------------------------------------------------------------------------
@@ -297,12 +292,9 @@ class AlertStore:
                 )
 
     async def pending_note(self, chat_id: int) -> int | None:
-        with translate_errors():
-            async with self.engine.connect() as conn:
-                found = await conn.execute(
-                    select(chats_t.c.pending_note_alert).where(chats_t.c.id == chat_id)
-                )
-                value = found.scalar()
+        value = await self._scalar(
+            select(chats_t.c.pending_note_alert).where(chats_t.c.id == chat_id)
+        )
         return None if value is None else int(value)
 
     async def handle(
@@ -354,12 +346,7 @@ class AlertStore:
         return bool(result.rowcount)
 
     async def survey_chat(self, survey_id: int) -> int | None:
-        with translate_errors():
-            async with self.engine.connect() as conn:
-                found = await conn.execute(
-                    select(surveys_t.c.chat_id).where(surveys_t.c.id == survey_id)
-                )
-                chat = found.scalar()
+        chat = await self._scalar(select(surveys_t.c.chat_id).where(surveys_t.c.id == survey_id))
         return None if chat is None else int(chat)
 
     async def unacknowledged(self, *, created_before: datetime) -> list[AlertRow]:

@@ -365,44 +365,6 @@ class SurveyStore:
 
     # -- surveys -----------------------------------------------------------------------------
 
-    async def open_survey(
-        self,
-        *,
-        case_code: str,
-        chat_id: int,
-        version: int,
-        first_code: str,
-        now: datetime,
-        expires_at: datetime,
-        intents_for: Any,
-    ) -> int | None:
-        """Create the case's survey and queue its first messages; None if it already exists.
-
-        `intents_for(survey_id)` returns the outbox intents to queue with it.
-        """
-        stmt = (
-            self._insert(surveys_t)
-            .values(
-                case_code=case_code,
-                chat_id=chat_id,
-                questionnaire_version=version,
-                status="invited",
-                current_code=first_code,
-                invited_at=now,
-                expires_at=expires_at,
-                updated_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["case_code"])
-            .returning(surveys_t.c.id)
-        )
-        with translate_errors():
-            async with self.engine.begin() as conn:
-                survey_id = (await conn.execute(stmt)).scalar()
-                if survey_id is None:
-                    return None
-                await enqueue(conn, intents_for(int(survey_id)), now=now)
-        return int(survey_id)
-
     async def open_surveys(
         self,
         items: Sequence[tuple[str, int]],

@@ -319,48 +319,14 @@ class SurveyService:
 
     async def start_survey(
         self, case_code: str, chat_id: int, *, procedure: str, prompted: bool
-    ) -> int | None:
-        """Open the case's survey on the active questionnaire and send the first question."""
-        form = await self.forms.active()
-        first = next_question(form, {})
-        assert first is not None
-        number, total = survey_progress(form, {})
-        now = self.clock.utcnow()
-        not_before = now if prompted else self.unprompted_at()
+    ) -> int:
+        """Open the case's survey on the active questionnaire and send the first question.
 
-        def intents(survey_id: int) -> list[OutboxIntent]:
-            return [
-                OutboxIntent(
-                    chat_id=chat_id,
-                    kind="question",
-                    survey_id=survey_id,
-                    not_before=not_before,
-                    payload={
-                        "survey_id": survey_id,
-                        "version": form.version,
-                        "code": first.code,
-                        "number": number,
-                        "total": total,
-                        "intro": "invite",
-                        "case_code": case_code,
-                        "procedure": procedure,
-                    },
-                )
-            ]
-
-        survey_id = await self.store.open_survey(
-            case_code=case_code,
-            chat_id=chat_id,
-            version=form.version,
-            first_code=first.code,
-            now=now,
-            expires_at=now + self.expiry,
-            intents_for=intents,
-        )
-        if survey_id is not None:
-            log.info("survey opened", extra={"survey_id": survey_id, "version": form.version})
-            self.wake()
-        return survey_id
+        Prompted by the citizen (they just linked the case), it goes out at once; otherwise it
+        waits for the end of quiet hours. Returns 1 if a survey was opened, 0 if it existed.
+        """
+        not_before = self.clock.utcnow() if prompted else self.unprompted_at()
+        return await self._open_batch([(case_code, chat_id, procedure)], not_before=not_before)
 
     async def _question_intent(
         self,
@@ -519,17 +485,17 @@ class SurveyService:
         while True:
             due = await self.store.due_for_start(self.survey_statuses)
             if due:
-                started += await self._open_batch(due)
+                started += await self._open_batch(due, not_before=self.unprompted_at())
             if len(due) < START_BATCH:
                 return started
 
-    async def _open_batch(self, due: list[tuple[str, int, str]]) -> int:
+    async def _open_batch(self, due: list[tuple[str, int, str]], *, not_before: datetime) -> int:
+        """Open surveys for (case code, chat id, procedure name) in one transaction."""
         form = await self.forms.active()
         first = next_question(form, {})
         assert first is not None
         number, total = survey_progress(form, {})
         procedures = {code: procedure for code, _chat, procedure in due}
-        not_before = self.unprompted_at()
 
         def intents(survey_id: int, case_code: str, chat_id: int) -> list[OutboxIntent]:
             return [
