@@ -14,7 +14,7 @@ from bot.onestop.intake import IntakeService
 from bot.scoring_setup import question_meta
 from bot.survey.service import SurveyService
 from scheduler.runner import Job, JobRunner, hour_period, month_period, quarter_hour_period
-from scheduler.scoring_jobs import score_day
+from scheduler.scoring_jobs import daily_job
 from scheduler.workdays import WorkCalendar
 from storage.alerts import AlertStore
 from storage.cases import CaseReader, service_secret
@@ -72,7 +72,9 @@ def job_runner(services: Services, settings: Settings) -> JobRunner:
 
     async def score_yesterday(moment: datetime) -> str:
         meta = await question_meta(engine)
-        return await score_day(engine, moment.date() - timedelta(days=1), meta)
+        message, indices = await daily_job(engine, moment.date() - timedelta(days=1), meta)
+        scored = indices["year_to_date"]
+        return f"{message}; year to date: {len(scored)} agencies with answers"
 
     async def late_scan(_moment: datetime) -> str:
         if not alerts.calendar.is_working_day(clock.local_now().date()):

@@ -93,6 +93,29 @@ def _agency_value(indices: pd.DataFrame, column: str = "sipas") -> tuple[float |
     return (None if pd.isna(value) else round(float(value), 1)), int(row["n_min"])
 
 
+async def daily_job(
+    engine: AsyncEngine, yesterday: date, meta: QuestionMeta
+) -> tuple[str, dict[str, pd.DataFrame]]:
+    """The 06:00 job: score yesterday, then SIPAS per agency for the day, the month to date
+    and the year to date — periods summed in SQL from the per-agency daily counts."""
+    from scoring.sipas import sipas_index
+
+    message = await score_day(engine, yesterday, meta)
+    periods = {
+        "day": yesterday,
+        "month_to_date": yesterday.replace(day=1),
+        "year_to_date": yesterday.replace(month=1, day=1),
+    }
+    indices = {
+        name: sipas_index(
+            _counts_of(await scores.agency_period_counts(engine, start, yesterday)),
+            "agency_code",
+        )
+        for name, start in periods.items()
+    }
+    return message, indices
+
+
 async def digest_figures(
     engine: AsyncEngine, agency_codes: list[str], today: date, *, min_sample: int = 30
 ) -> dict[str, object]:
@@ -104,24 +127,46 @@ async def digest_figures(
 
     yesterday = today - timedelta(days=1)
     month_start = yesterday.replace(day=1)
-    first = min(month_start, yesterday - timedelta(days=29))
+    first = yesterday - timedelta(days=29)
     agencies = await scores.agency_rows(engine)
     tree = subtree_map(agencies, agency_codes)
-    members = set(tree.loc[tree["agency_code"].isin(agency_codes), "member"]) | set(agency_codes)
-    counts = _counts_of(await scores.stored_counts(engine, first, yesterday))
-    counts = counts[counts["agency_code"].isin(members)].copy()
-    counts["scope"] = "all"
-    day_series = []
-    for offset in range(29, -1, -1):
-        day = yesterday - timedelta(days=offset)
-        of_day = counts[counts["day"] == pd.Timestamp(day)]
-        value, _n = _agency_value(sipas_index(of_day, "scope", min_sample=min_sample))
-        day_series.append((day.isoformat(), value))
-    month = counts[counts["day"] >= pd.Timestamp(month_start)]
-    mtd, mtd_n = _agency_value(sipas_index(month, "scope", min_sample=min_sample))
-    last = counts[counts["day"] == pd.Timestamp(yesterday)]
-    yday, yday_n = _agency_value(sipas_index(last, "scope", min_sample=min_sample))
-    procedures = sipas_index(month, "procedure_code", min_sample=min_sample)
+    members = sorted(
+        set(tree.loc[tree["agency_code"].isin(agency_codes), "member"]) | set(agency_codes)
+    )
+
+    async def whole(start: date) -> tuple[float | None, int]:
+        counts = _counts_of(
+            await scores.agency_period_counts(engine, start, yesterday, agencies=members)
+        )
+        counts["agency_code"] = "all"
+        return _agency_value(sipas_index(counts, "agency_code", min_sample=min_sample))
+
+    daily = _counts_of(
+        await scores.agency_period_counts(engine, first, yesterday, agencies=members, by_day=True)
+    )
+    by_day = sipas_index(daily, "day", min_sample=min_sample) if not daily.empty else daily
+    values = (
+        {}
+        if by_day.empty
+        else {
+            pd.Timestamp(d).date().isoformat(): (None if pd.isna(v) else round(float(v), 1))
+            for d, v in zip(by_day["day"], by_day["sipas"], strict=True)
+        }
+    )
+    day_series = [
+        (
+            (yesterday - timedelta(days=o)).isoformat(),
+            values.get((yesterday - timedelta(days=o)).isoformat()),
+        )
+        for o in range(29, -1, -1)
+    ]
+    yday, yday_n = await whole(yesterday)
+    mtd, mtd_n = await whole(month_start)
+    procedures = sipas_index(
+        _counts_of(await scores.procedure_period_counts(engine, month_start, yesterday, members)),
+        "procedure_code",
+        min_sample=min_sample,
+    )
     worst = rank(procedures, "sipas", worst_first=True, limit=1)
     best = rank(procedures, "sipas", worst_first=False, limit=1)
     cases = await scores.case_rows(engine, month_start, yesterday)

@@ -379,3 +379,23 @@ class Alert(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=1000)
     escalated_at: NaiveDatetime | None = Field(default=None)
     citizen_satisfied: bool | None = Field(default=None)
+
+
+class AgencyDailyScore(SQLModel, table=True):
+    """`daily_scores` summed per agency and question: months and years are read from here."""
+
+    __tablename__ = "agency_daily_scores"
+    __table_args__ = (
+        UniqueConstraint("day", "agency_code", "question_code", name="uq_agency_daily_key"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    day: date = Field(index=True)
+    agency_code: str = Field(max_length=64)
+    question_code: str = Field(max_length=24)
+    factor: int | None = Field(default=None)
+    n1: int = Field(default=0)
+    n2: int = Field(default=0)
+    n3: int = Field(default=0)
+    n4: int = Field(default=0)
+    n5: int = Field(default=0)

@@ -18,13 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.errors import translate_errors
 from storage.intake import local_date
-from storage.models import Agency, Answer, Case, DailyScore, Survey
+from storage.models import Agency, AgencyDailyScore, Answer, Case, DailyScore, Survey
 
 answers_t = Answer.__table__  # type: ignore[attr-defined]
 surveys_t = Survey.__table__  # type: ignore[attr-defined]
 cases_t = Case.__table__  # type: ignore[attr-defined]
 agencies_t = Agency.__table__  # type: ignore[attr-defined]
 scores_t = DailyScore.__table__  # type: ignore[attr-defined]
+agency_scores_t = AgencyDailyScore.__table__  # type: ignore[attr-defined]
 
 LEVEL_COLUMNS = ("n1", "n2", "n3", "n4", "n5")
 
@@ -180,7 +181,7 @@ async def agency_rows(engine: AsyncEngine) -> pd.DataFrame:
 
 async def store_day(engine: AsyncEngine, day: date, counts: pd.DataFrame) -> int:
     """Replace the stored counts of `day` with `counts` (COUNTS rows of that day)."""
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "day": day,
             "agency_code": str(r.agency_code),
@@ -192,11 +193,28 @@ async def store_day(engine: AsyncEngine, day: date, counts: pd.DataFrame) -> int
         }
         for r in counts.itertuples(index=False)
     ]
+    per_agency: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        key = (str(row["agency_code"]), str(row["question_code"]))
+        total = per_agency.setdefault(
+            key,
+            {
+                "day": day,
+                "agency_code": key[0],
+                "question_code": key[1],
+                "factor": row["factor"],
+                **dict.fromkeys(LEVEL_COLUMNS, 0),
+            },
+        )
+        for column in LEVEL_COLUMNS:
+            total[column] += row[column]
     with translate_errors():
         async with engine.begin() as conn:
             await conn.execute(delete(scores_t).where(scores_t.c.day == day))
+            await conn.execute(delete(agency_scores_t).where(agency_scores_t.c.day == day))
             if rows:
                 await conn.execute(insert(scores_t), rows)
+                await conn.execute(insert(agency_scores_t), list(per_agency.values()))
     return len(rows)
 
 
@@ -223,7 +241,70 @@ async def stored_counts(engine: AsyncEngine, start: date, end: date) -> pd.DataF
     return await _frame(engine, statement, columns)
 
 
+async def agency_period_counts(
+    engine: AsyncEngine,
+    start: date,
+    end: date,
+    *,
+    agencies: Sequence[str] | None = None,
+    by_day: bool = False,
+) -> pd.DataFrame:
+    """Stored counts summed in SQL over [start, end] per agency (or per day), per question.
+
+    Reads the per-agency daily table, so a year is a few hundred thousand rows at most and
+    the sum happens in the database; the frame returned is small.
+    """
+    t = agency_scores_t
+    keys = [t.c.day] if by_day else [t.c.agency_code]
+    statement = (
+        select(
+            *keys,
+            t.c.question_code,
+            t.c.factor,
+            *(func.sum(t.c[c]).label(c) for c in LEVEL_COLUMNS),
+        )
+        .where(t.c.day >= start, t.c.day <= end)
+        .group_by(*keys, t.c.question_code, t.c.factor)
+    )
+    if agencies is not None:
+        statement = statement.where(t.c.agency_code.in_(list(agencies)))
+    columns = ("day" if by_day else "agency_code", "question_code", "factor", *LEVEL_COLUMNS)
+    frame = await _frame(engine, statement, columns)
+    if not by_day:
+        frame.insert(0, "day", pd.Timestamp(end))
+    else:
+        frame.insert(1, "agency_code", "")
+    frame["procedure_code"] = ""
+    frame["officer_name"] = ""
+    return frame
+
+
+async def procedure_period_counts(
+    engine: AsyncEngine, start: date, end: date, agencies: Sequence[str]
+) -> pd.DataFrame:
+    """Stored counts of [start, end] for some agencies, summed in SQL per procedure."""
+    t = scores_t
+    statement = (
+        select(
+            t.c.procedure_code,
+            t.c.question_code,
+            t.c.factor,
+            *(func.sum(t.c[c]).label(c) for c in LEVEL_COLUMNS),
+        )
+        .where(t.c.day >= start, t.c.day <= end, t.c.agency_code.in_(list(agencies)))
+        .group_by(t.c.procedure_code, t.c.question_code, t.c.factor)
+    )
+    frame = await _frame(
+        engine, statement, ("procedure_code", "question_code", "factor", *LEVEL_COLUMNS)
+    )
+    frame.insert(0, "day", pd.Timestamp(end))
+    frame["agency_code"] = ""
+    frame["officer_name"] = ""
+    return frame
+
+
 __all__ = [
+    "agency_period_counts",
     "agency_rows",
     "answer_rows",
     "case_rows",

@@ -27,6 +27,7 @@ TABLES = {
     "role_invites",
     "role_grants",
     "alerts",
+    "agency_daily_scores",
 }
 
 
@@ -43,7 +44,7 @@ async def test_migrations_create_every_table_from_empty(database_url: str) -> No
     finally:
         await engine.dispose()
     assert names >= TABLES
-    assert version == "0005"
+    assert version == "0006"
     assert any(u["column_names"] == ["idempotency_key"] for u in uniques)
 
 
