@@ -139,11 +139,13 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     stop.set()
     dispatcher.wake()
     loop.wake()
-    if channel is not None:
-        await channel.stop()
+    # The dispatcher finishes the sends in flight first: closing the bot's HTTP client under
+    # them would record them as failed and send them again after a restart.
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    if channel is not None:
+        await channel.stop()
 
 
 async def serve(settings: Settings, *, on_ready: Callable[[str], None] | None = None) -> None:

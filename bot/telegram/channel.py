@@ -151,8 +151,10 @@ class TelegramChannel:
             return web.json_response({"error": "not ready"}, status=503)
         try:
             data = await request.json()
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("not an object with an update_id")
             update = Update.de_json(data, self.application.bot)
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, AttributeError):
             return web.json_response({"error": "not a Telegram update"}, status=400)
         await self.application.update_queue.put(update)
         return web.json_response({"ok": True})
