@@ -216,7 +216,8 @@ def cmd_report(args: argparse.Namespace) -> None:
     async def run() -> report_output.ReportData:
         engine = create_engine(settings.database_url)
         try:
-            return await report_output.collect(engine, start, end, await question_meta(engine))
+            meta = await question_meta(engine)
+            return await report_output.collect(engine, start, end, meta, rule=settings.rule)
         finally:
             await engine.dispose()
 

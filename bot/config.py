@@ -6,13 +6,15 @@ Names follow the outside contract (interfaces.md); everything else receives expl
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import date, time
 from functools import cached_property
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from scoring.sipas import IndexRule
 
 CommaList = Annotated[list[str], NoDecode]
 _QUIET_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
@@ -69,10 +71,20 @@ class Settings(BaseSettings):
     telegram_chat_burst: int = Field(3, gt=0, validation_alias=_env("TELEGRAM_CHAT_BURST"))
     clock_file: str = Field("", validation_alias=_env("SIPAS_CLOCK_FILE"))
     scheduler_enabled: bool = Field(True, validation_alias=_env("SIPAS_SCHEDULER"))
+    days_off: CommaList = Field(default_factory=list, validation_alias=_env("SIPAS_DAYS_OFF"))
+    make_up_days: CommaList = Field(
+        default_factory=list, validation_alias=_env("SIPAS_MAKE_UP_DAYS")
+    )
+    index_rule: str = Field("share_at_least:4", validation_alias=_env("SIPAS_INDEX_RULE"))
     shutdown_timeout_seconds: float = Field(30.0, validation_alias=_env("SIPAS_SHUTDOWN_TIMEOUT"))
 
     @field_validator(
-        "onestop_secrets", "admin_telegram_ids", "inspector_telegram_ids", mode="before"
+        "onestop_secrets",
+        "admin_telegram_ids",
+        "inspector_telegram_ids",
+        "days_off",
+        "make_up_days",
+        mode="before",
     )
     @classmethod
     def _split_commas(cls, value: object) -> object:
@@ -89,6 +101,40 @@ class Settings(BaseSettings):
         if value.startswith("sqlite://"):
             return "sqlite+aiosqlite://" + value.split("://", 1)[1]
         return value
+
+    @field_validator("days_off", "make_up_days")
+    @classmethod
+    def _dates(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a date YYYY-MM-DD") from None
+        return values
+
+    @field_validator("index_rule")
+    @classmethod
+    def _rule(cls, value: str) -> str:
+        kind, _, threshold = value.strip().partition(":")
+        if kind == "mean_score" and not threshold:
+            return "mean_score"
+        if kind == "share_at_least" and threshold in {"3", "4", "5"}:
+            return value.strip()
+        raise ValueError("SIPAS_INDEX_RULE must be share_at_least:4 (or :3, :5) or mean_score")
+
+    @cached_property
+    def rule(self) -> IndexRule:
+        kind, _, threshold = self.index_rule.partition(":")
+        if kind == "mean_score":
+            return IndexRule(kind="mean_score")
+        return IndexRule(kind="share_at_least", threshold=int(threshold or 4))
+
+    @cached_property
+    def calendar_days(self) -> tuple[list[date], list[date]]:
+        return (
+            [date.fromisoformat(d) for d in self.days_off],
+            [date.fromisoformat(d) for d in self.make_up_days],
+        )
 
     @field_validator("timezone")
     @classmethod

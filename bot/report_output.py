@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from scheduler.scoring_jobs import QuestionMeta, counts_between, report
 from scoring.frames import FACTOR_COLUMNS, REPORT_COLUMNS, natural_key, round_series
-from scoring.sipas import SIPAS, N, sipas_index
+from scoring.sipas import DEFAULT_RULE, SIPAS, IndexRule, N, sipas_index
 from storage import scores
 from storage.errors import translate_errors
 from storage.models import Procedure
@@ -101,9 +101,9 @@ async def _procedure_names(engine: AsyncEngine) -> dict[str, str]:
     return {str(code): str(name) for code, name in rows}
 
 
-def _indices(counts: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+def _indices(counts: pd.DataFrame, by: list[str], rule: IndexRule) -> pd.DataFrame:
     """sipas_index rounded like the agency report (one decimal, half up)."""
-    frame = sipas_index(counts, by)
+    frame = sipas_index(counts, by, rule)
     out = frame[[*by, N]].copy()
     out[N] = out[N].fillna(0).astype("int64")
     for column in (SIPAS, *FACTOR_COLUMNS):
@@ -111,23 +111,30 @@ def _indices(counts: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-async def collect(engine: AsyncEngine, start: date, end: date, meta: QuestionMeta) -> ReportData:
+async def collect(
+    engine: AsyncEngine,
+    start: date,
+    end: date,
+    meta: QuestionMeta,
+    *,
+    rule: IndexRule = DEFAULT_RULE,
+) -> ReportData:
     """Every figure of the report for [start, end], from stored data."""
     names = await scores.agency_rows(engine)
-    agencies = await report(engine, start, end, meta)
+    agencies = await report(engine, start, end, meta, rule=rule)
     agency_name = {str(c): str(n) for c, n in zip(names["code"], names["name"], strict=True)}
     agencies = agencies.copy()
     agencies["name"] = [agency_name.get(str(code), "") for code in agencies["MaCoQuan"]]
 
     counts = await counts_between(engine, start, end, meta)
     procedure_name = await _procedure_names(engine)
-    procedures = _indices(counts, ["procedure_code"])
+    procedures = _indices(counts, ["procedure_code"], rule)
     procedures["name"] = [procedure_name.get(str(c), "") for c in procedures["procedure_code"]]
     procedures = procedures.sort_values(
         "procedure_code", key=lambda s: s.map(natural_key), kind="stable"
     ).reset_index(drop=True)
 
-    officers = _indices(counts, ["agency_code", "officer_name"])
+    officers = _indices(counts, ["agency_code", "officer_name"], rule)
     officers["officer_name"] = [
         str(name) if isinstance(name, str) and name.strip() else NO_OFFICER
         for name in officers["officer_name"]

@@ -57,8 +57,11 @@ async def build_services(settings: Settings, engine: AsyncEngine) -> Services:
         surveys=surveys.store,
         forms=surveys.forms,
         clock=clock,
-        calendar=WorkCalendar(),
+        calendar=WorkCalendar(
+            days_off=settings.calendar_days[0], make_up_days=settings.calendar_days[1]
+        ),
         inspector_ids=settings.inspector_telegram_ids,
+        rule=settings.rule,
     )
     surveys.on_completed = alerts.on_survey_completed
     surveys.on_invite = alerts.redeem
@@ -72,7 +75,9 @@ def job_runner(services: Services, settings: Settings) -> JobRunner:
 
     async def score_yesterday(moment: datetime) -> str:
         meta = await question_meta(engine)
-        message, indices = await daily_job(engine, moment.date() - timedelta(days=1), meta)
+        message, indices = await daily_job(
+            engine, moment.date() - timedelta(days=1), meta, rule=settings.rule
+        )
         scored = indices["year_to_date"]
         return f"{message}; year to date: {len(scored)} agencies with answers"
 

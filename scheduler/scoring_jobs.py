@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from scoring.frames import LIKERT_TOPICS
 from scoring.indicators import agency_report
-from scoring.sipas import counts_from_levels
+from scoring.sipas import DEFAULT_RULE, IndexRule, counts_from_levels
 from storage import scores
 
 QuestionMeta = Mapping[str, tuple[int | None, str]]
@@ -47,7 +47,13 @@ async def score_day(engine: AsyncEngine, day: date, meta: QuestionMeta) -> str:
 
 
 async def report(
-    engine: AsyncEngine, start: date, end: date, meta: QuestionMeta, *, rolled_up: bool = False
+    engine: AsyncEngine,
+    start: date,
+    end: date,
+    meta: QuestionMeta,
+    *,
+    rolled_up: bool = False,
+    rule: IndexRule = DEFAULT_RULE,
 ) -> pd.DataFrame:
     """The agency report of interfaces.md for [start, end], computed from stored data."""
     counts = await counts_between(engine, start, end, meta)
@@ -55,7 +61,7 @@ async def report(
     agencies = await scores.agency_rows(engine)
     responses = await scores.responses_by_agency(engine, start, end)
     return agency_report(
-        counts, cases, start, end, agencies, responses=responses, rolled_up=rolled_up
+        counts, cases, start, end, agencies, responses=responses, rolled_up=rolled_up, rule=rule
     )
 
 
@@ -94,7 +100,7 @@ def _agency_value(indices: pd.DataFrame, column: str = "sipas") -> tuple[float |
 
 
 async def daily_job(
-    engine: AsyncEngine, yesterday: date, meta: QuestionMeta
+    engine: AsyncEngine, yesterday: date, meta: QuestionMeta, *, rule: IndexRule = DEFAULT_RULE
 ) -> tuple[str, dict[str, pd.DataFrame]]:
     """The 06:00 job: score yesterday, then SIPAS per agency for the day, the month to date
     and the year to date — periods summed in SQL from the per-agency daily counts."""
@@ -110,6 +116,7 @@ async def daily_job(
         name: sipas_index(
             _counts_of(await scores.agency_period_counts(engine, start, yesterday)),
             "agency_code",
+            rule,
         )
         for name, start in periods.items()
     }
@@ -117,7 +124,12 @@ async def daily_job(
 
 
 async def digest_figures(
-    engine: AsyncEngine, agency_codes: list[str], today: date, *, min_sample: int = 30
+    engine: AsyncEngine,
+    agency_codes: list[str],
+    today: date,
+    *,
+    min_sample: int = 30,
+    rule: IndexRule = DEFAULT_RULE,
 ) -> dict[str, object]:
     """What the morning digest shows for a head's agencies (their subtrees included):
     yesterday and month-to-date SIPAS with n, month-to-date on-time rate, open overdue cases,
@@ -139,12 +151,12 @@ async def digest_figures(
             await scores.agency_period_counts(engine, start, yesterday, agencies=members)
         )
         counts["agency_code"] = "all"
-        return _agency_value(sipas_index(counts, "agency_code", min_sample=min_sample))
+        return _agency_value(sipas_index(counts, "agency_code", rule, min_sample=min_sample))
 
     daily = _counts_of(
         await scores.agency_period_counts(engine, first, yesterday, agencies=members, by_day=True)
     )
-    by_day = sipas_index(daily, "day", min_sample=min_sample) if not daily.empty else daily
+    by_day = sipas_index(daily, "day", rule, min_sample=min_sample) if not daily.empty else daily
     values = (
         {}
         if by_day.empty
@@ -165,6 +177,7 @@ async def digest_figures(
     procedures = sipas_index(
         _counts_of(await scores.procedure_period_counts(engine, month_start, yesterday, members)),
         "procedure_code",
+        rule,
         min_sample=min_sample,
     )
     worst = rank(procedures, "sipas", worst_first=True, limit=1)
@@ -194,10 +207,16 @@ async def digest_figures(
 
 
 async def monthly_figures(
-    engine: AsyncEngine, agency_codes: list[str], start: date, end: date, meta: QuestionMeta
+    engine: AsyncEngine,
+    agency_codes: list[str],
+    start: date,
+    end: date,
+    meta: QuestionMeta,
+    *,
+    rule: IndexRule = DEFAULT_RULE,
 ) -> dict[str, dict[str, object]]:
     """Per agency, its subtree rolled up: the period's report row as plain JSON values."""
-    frame = await report(engine, start, end, meta, rolled_up=True)
+    frame = await report(engine, start, end, meta, rolled_up=True, rule=rule)
     figures: dict[str, dict[str, object]] = {}
     for row in frame.to_dict("records"):
         code = str(row["MaCoQuan"])

@@ -24,6 +24,7 @@ from bot.texts import LIKERT, VI
 from scheduler.scoring_jobs import digest_figures, monthly_figures
 from scheduler.workdays import WorkCalendar
 from scoring.alerts import low_score_responses
+from scoring.sipas import DEFAULT_RULE, IndexRule
 from storage.alerts import AlertStore
 from storage.outbox import OutboxIntent
 from storage.surveys import SurveyStore
@@ -51,6 +52,7 @@ class AlertService:
         clock: Clock,
         calendar: WorkCalendar,
         inspector_ids: Sequence[str] = (),
+        rule: IndexRule = DEFAULT_RULE,
         wake: Any = None,
     ) -> None:
         self.store = store
@@ -59,6 +61,7 @@ class AlertService:
         self.clock = clock
         self.calendar = calendar
         self.inspector_ids = tuple(inspector_ids)
+        self.rule = rule
         self.wake = wake or (lambda: None)
 
     # -- invites ----------------------------------------------------------------------------
@@ -311,7 +314,7 @@ class AlertService:
         sent = 0
         for agency_code, heads in by_agency.items():
             figures = await digest_figures(
-                self.store.engine, [agency_code], today, min_sample=meta_min_sample
+                self.store.engine, [agency_code], today, min_sample=meta_min_sample, rule=self.rule
             )
             name = await self.store.agency_name(agency_code) or agency_code
             payload = {**figures, "agency": name}

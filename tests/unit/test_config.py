@@ -187,3 +187,30 @@ def test_empty_quiet_hours_means_none(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings()
     assert settings.quiet_hours == ""
     assert settings.quiet_window is None
+
+
+def test_index_rule_days_off_and_make_up_days(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from bot.config import Settings
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SIPAS_INDEX_RULE", "share_at_least:5")
+    monkeypatch.setenv("SIPAS_DAYS_OFF", "2026-09-01, 2026-09-02")
+    monkeypatch.setenv("SIPAS_MAKE_UP_DAYS", "2026-08-29")
+    settings = Settings()
+    assert (settings.rule.kind, settings.rule.threshold) == ("share_at_least", 5)
+    assert settings.calendar_days == (
+        [date(2026, 9, 1), date(2026, 9, 2)],
+        [date(2026, 8, 29)],
+    )
+    monkeypatch.setenv("SIPAS_INDEX_RULE", "mean_score")
+    assert Settings().rule.kind == "mean_score"
+    for bad in ("average", "share_at_least:9"):
+        monkeypatch.setenv("SIPAS_INDEX_RULE", bad)
+        with pytest.raises(ValueError, match="SIPAS_INDEX_RULE"):
+            Settings()
+    monkeypatch.setenv("SIPAS_INDEX_RULE", "share_at_least:4")
+    monkeypatch.setenv("SIPAS_DAYS_OFF", "02/09/2026")
+    with pytest.raises(ValueError, match="not a date"):
+        Settings()
