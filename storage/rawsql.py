@@ -63,9 +63,21 @@ def asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-async def create_pg_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
+class StatelessConnection(asyncpg.Connection):
+    """A pooled connection that keeps no session state (no SET, LISTEN, cursors or advisory
+    locks), so releasing it needs no reset query: one round trip saved per request."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
+async def create_pg_pool(url: str, *, min_size: int = 2, max_size: int = 30) -> asyncpg.Pool:
     return await asyncpg.create_pool(
-        asyncpg_dsn(url), min_size=min_size, max_size=max_size, statement_cache_size=256
+        asyncpg_dsn(url),
+        min_size=min_size,
+        max_size=max_size,
+        statement_cache_size=256,
+        connection_class=StatelessConnection,
     )
 
 
