@@ -21,6 +21,7 @@ from storage.surveys import EventForChat
 log = logging.getLogger(__name__)
 NOTICE_STATUSES = frozenset({2, 5, 6, 9, 10})
 CURSOR = "case_events:notices"
+MIN_GAP = 0.2
 
 
 def _iso(value: object) -> str | None:
@@ -147,5 +148,7 @@ class SurveyLoop:
                 log.warning("survey loop: database unavailable", extra={"error": str(exc)})
             except Exception:
                 log.exception("survey loop failed; continuing")
+            # Under a stream of deliveries, wake-ups are batched: at most five passes a second.
+            await asyncio.sleep(MIN_GAP)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._interval)
