@@ -1,0 +1,1 @@
+"""Benchmarks of SIPAS Bot; each lives in its own subpackage (see docs/benchmarks.md)."""
