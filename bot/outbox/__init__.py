@@ -13,9 +13,10 @@ from bot.outbox.dispatcher import (
     SendOutcome,
     Sent,
 )
-from bot.outbox.ratelimit import ChatLimiter, SlidingWindowLimiter
+from bot.outbox.ratelimit import ArrivalWindowLimiter, ChatLimiter, TokenBucket
 
 __all__ = [
+    "ArrivalWindowLimiter",
     "Blocked",
     "ChatLimiter",
     "Dispatcher",
@@ -26,5 +27,5 @@ __all__ = [
     "SendOutcome",
     "Sender",
     "Sent",
-    "SlidingWindowLimiter",
+    "TokenBucket",
 ]

@@ -1,8 +1,8 @@
-"""Rate limits for sending: a sliding window per bot, a token bucket per chat.
+"""Rate limits for sending: an arrival window per bot, a token bucket per chat.
 
 Telegram (domain.md §8): about 30 messages per second per bot overall and about one per second
-per private chat, short bursts tolerated. A window counts the moments sends started; a small
-safety margin covers the jitter between starting a send and Telegram receiving it.
+per private chat, short bursts tolerated. Telegram counts messages when they arrive, so the
+bot's window holds a slot until its send has completed (see `ArrivalWindowLimiter`).
 
 The clock and the sleep are injectable, so tests drive time by hand.
 """
@@ -18,58 +18,6 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
 DEFAULT_MARGIN = 0.02
-
-
-class SlidingWindowLimiter:
-    """At most `limit` acquisitions in any `window` seconds; waiters are served in order."""
-
-    def __init__(
-        self,
-        limit: int,
-        window: float,
-        *,
-        margin: float = DEFAULT_MARGIN,
-        clock: Clock = time.monotonic,
-        sleep: Sleep = asyncio.sleep,
-    ) -> None:
-        if limit < 1 or window <= 0 or margin < 0:
-            raise ValueError("limit must be ≥ 1, window > 0 and margin ≥ 0")
-        self.limit = limit
-        self.window = window
-        self.margin = margin
-        self._clock = clock
-        self._sleep = sleep
-        self._events: deque[float] = deque()
-        self._lock = asyncio.Lock()
-
-    async def acquire(self) -> None:
-        """Wait until one more event fits in the window, then count it."""
-        async with self._lock:
-            while True:
-                now = self._clock()
-                wait = self._wait(now)
-                if wait <= 0:
-                    self._events.append(now)
-                    return
-                await self._sleep(wait)
-
-    def _wait(self, now: float) -> float:
-        """Seconds until an event may happen at `now` (≤ 0: right away)."""
-        events = self._events
-        while events and now - events[0] >= self.window:
-            events.popleft()
-        if len(events) < self.limit:
-            return 0.0
-        return events[0] + self.window + self.margin - now
-
-    @property
-    def busy(self) -> bool:
-        """Whether someone holds or waits for the limiter."""
-        return self._lock.locked()
-
-    def idle(self, now: float) -> bool:
-        """Whether the window is empty at `now`: a fresh limiter would behave the same."""
-        return not self.busy and (not self._events or now - self._events[-1] >= self.window)
 
 
 class ArrivalWindowLimiter:
@@ -226,4 +174,4 @@ class ChatLimiter:
             del self._chats[chat]
 
 
-__all__ = ["ArrivalWindowLimiter", "ChatLimiter", "SlidingWindowLimiter", "TokenBucket"]
+__all__ = ["ArrivalWindowLimiter", "ChatLimiter", "TokenBucket"]

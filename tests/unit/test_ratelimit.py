@@ -6,10 +6,8 @@ import asyncio
 import random
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from bot.outbox.ratelimit import ArrivalWindowLimiter, ChatLimiter, SlidingWindowLimiter
+from bot.outbox.ratelimit import ArrivalWindowLimiter, ChatLimiter, TokenBucket
 
 
 class FakeClock:
@@ -39,95 +37,15 @@ def most_in_any_window(times: list[float], window: float) -> int:
     return most
 
 
-def limiter(clock: FakeClock, limit: int, window: float = 1.0, **kw: float) -> SlidingWindowLimiter:
-    return SlidingWindowLimiter(limit, window, clock=clock, sleep=clock.sleep, **kw)
-
-
-async def test_a_burst_of_waiters_goes_out_limit_by_limit_in_arrival_order() -> None:
-    clock = FakeClock()
-    limit = limiter(clock, 5)
-    order: list[tuple[int, float]] = []
-
-    async def send(n: int) -> None:
-        await limit.acquire()
-        order.append((n, clock()))
-
-    await asyncio.gather(*(send(n) for n in range(23)))
-
-    assert [n for n, _ in order] == list(range(23))
-    times = [t for _, t in order]
-    assert most_in_any_window(times, 1.0) == 5
-    expected = [pytest.approx(1.02 * (n // 5)) for n in range(23)]
-    assert times == expected
-
-
-async def test_waits_exactly_until_the_oldest_event_leaves_the_window() -> None:
-    clock = FakeClock()
-    limit = limiter(clock, 3, margin=0.02)
-    for at in (0.0, 0.3, 0.6):
-        clock.now = at
-        await limit.acquire()
-    assert clock.sleeps == []
-
-    clock.now = 0.7
-    await limit.acquire()
-    assert clock.sleeps == [pytest.approx(0.32)]
-    assert clock() == pytest.approx(1.02)
-
-    clock.now = 1.25  # events at 0.3, 0.6 and 1.02 are in the window: wait for 0.3 to leave
-    await limit.acquire()
-    assert clock.sleeps[1:] == [pytest.approx(0.07)]
-    assert clock() == pytest.approx(1.32)
-
-
-async def test_events_spread_out_never_wait() -> None:
-    clock = FakeClock()
-    limit = limiter(clock, 1, window=1.0)
-    for second in range(10):
-        clock.now = float(second)
-        await limit.acquire()
-    assert clock.sleeps == []
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    limit=st.integers(min_value=1, max_value=6),
-    # Multiples of 1/64 s keep the arithmetic exact, so boundaries are tested, not rounding.
-    gaps=st.lists(st.integers(min_value=0, max_value=48).map(lambda k: k / 64), max_size=40),
-)
-def test_any_arrival_pattern_keeps_the_limit_and_goes_as_early_as_allowed(
-    limit: int, gaps: list[float]
-) -> None:
-    clock = FakeClock()
-    window, margin = 1.0, 1 / 32
-    gate = limiter(clock, limit, window, margin=margin)
-    times: list[float] = []
-
-    async def scenario() -> None:
-        arrival = 0.0
-        for gap in gaps:
-            arrival += gap
-            clock.now = max(clock.now, arrival)
-            await gate.acquire()
-            times.append(clock())
-
-    asyncio.run(scenario())
-
-    assert most_in_any_window(times, window) <= limit
-    arrival = 0.0
-    for i, gap in enumerate(gaps):
-        arrival += gap
-        earliest = max(arrival, times[i - 1] if i else 0.0)
-        if i >= limit and times[i - limit] + window > earliest:
-            earliest = times[i - limit] + window + margin
-        assert times[i] == earliest
-
-
-def test_a_limit_below_one_is_refused() -> None:
+def test_impossible_limits_are_refused() -> None:
     with pytest.raises(ValueError):
-        SlidingWindowLimiter(0, 1.0)
+        ArrivalWindowLimiter(0, 1.0)
     with pytest.raises(ValueError):
-        SlidingWindowLimiter(3, 0.0)
+        ArrivalWindowLimiter(3, 0.0)
+    with pytest.raises(ValueError):
+        TokenBucket(0, 1.0)
+    with pytest.raises(ValueError):
+        TokenBucket(3, 0.0)
 
 
 async def test_chats_have_budgets_of_their_own() -> None:
