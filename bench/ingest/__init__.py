@@ -9,5 +9,7 @@ Modules:
 - `baseline_bare`: baseline A, answers 202 without reading the body.
 - `baseline_durable`: baseline B, HMAC + json.loads + one idempotent INSERT.
 - `targets`: starting and stopping each server, fresh databases.
-- `report`: statistics helpers and the markdown table.
+- `cpu`: who used the machine during a measured window (from /proc).
+- `stats`, `report`: percentiles, ratios, target checks and the markdown tables.
+- `profile`: py-spy and pg_stat_activity sampling of the service under the same load.
 """

@@ -34,6 +34,17 @@ def ratios(targets: dict[str, Any]) -> dict[str, float]:
     return out
 
 
+def ratios_by_round(targets: dict[str, Any]) -> dict[str, list[float]]:
+    """The same ratios round by round (targets measured back to back), for `--rounds` > 1."""
+    out: dict[str, list[float]] = {}
+    for top, bottom in RATIOS:
+        a = targets.get(top, {}).get("closed", {}).get("rps_rounds") or []
+        b = targets.get(bottom, {}).get("closed", {}).get("rps_rounds") or []
+        if len(a) > 1 and len(a) == len(b) and all(a) and all(b):
+            out[f"{top}/{bottom}"] = [round(x / y, 3) for x, y in zip(a, b, strict=True)]
+    return out
+
+
 def checks(targets: dict[str, Any], ratio_values: dict[str, float]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     top, bottom, minimum = THROUGHPUT_TARGET
@@ -90,7 +101,14 @@ def markdown(run: dict[str, Any]) -> str:
             f"| {closed['errors']} | {split} | {_fmt(busy)}% |"
         )
     ratio_values = run.get("ratios", {})
-    if ratio_values:
+    by_round = run.get("ratios_by_round", {})
+    if ratio_values and by_round:
+        lines += ["", "| ratio (req/s) | value | round by round |", "| --- | ---: | --- |"]
+        lines += [
+            f"| {key} | {value:.2f} | {', '.join(f'{r:.2f}' for r in by_round.get(key, []))} |"
+            for key, value in ratio_values.items()
+        ]
+    elif ratio_values:
         lines += ["", "| ratio (req/s) | value |", "| --- | ---: |"]
         lines += [f"| {key} | {value:.2f} |" for key, value in ratio_values.items()]
     open_rows = [(n, r["open"]) for n, r in targets.items() if r.get("open")]
