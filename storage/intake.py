@@ -23,7 +23,6 @@ import asyncpg
 from sqlalchemy import (
     Boolean,
     Date,
-    and_,
     bindparam,
     case,
     exists,
@@ -31,6 +30,7 @@ from sqlalchemy import (
     literal,
     null,
     select,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -259,15 +259,21 @@ def _contact_update_set(excluded: Any) -> dict[str, Any]:
     } | {"updated_at": excluded.updated_at}
 
 
-def _agency_upsert(insert: Any, stmt: Any) -> Any:
-    """Name an agency created from its code alone once a name arrives; otherwise leave it."""
-    return stmt.on_conflict_do_update(
-        index_elements=["code"],
-        set_={"name": insert.excluded.name},
-        where=and_(
-            agencies_t.c.name == agencies_t.c.code,
-            insert.excluded.name != insert.excluded.code,
-        ),
+def _agency_rename(*where: Any) -> Any:
+    """Name an agency created from its code alone once a name arrives.
+
+    A plain conditional UPDATE, apart from the insert: it locks the agency row only when it
+    renames it. (An upsert's DO UPDATE … WHERE locks the row on every delivery, which
+    serialised all deliveries of one agency.)
+    """
+    name = _p("agency_name", agencies_t.c.name)
+    code = _p("agency_code", agencies_t.c.code)
+    return (
+        update(agencies_t)
+        .where(
+            agencies_t.c.code == code, agencies_t.c.name == agencies_t.c.code, name != code, *where
+        )
+        .values(name=name)
     )
 
 
@@ -287,8 +293,12 @@ def _build_postgres() -> Any:
             list(values), select(*[v.label(k) for k, v in values.items()]).where(fresh, *where)
         )
 
-    ag_stmt = from_select(agencies_t, _AGENCY_VALUES)
-    ag = _agency_upsert(ag_stmt, ag_stmt).cte("ag")
+    ag = (
+        from_select(agencies_t, _AGENCY_VALUES)
+        .on_conflict_do_nothing(index_elements=["code"])
+        .cte("ag")
+    )
+    rename = _agency_rename(fresh).cte("rename")
     pr = (
         from_select(procedures_t, _PROCEDURE_VALUES)
         .on_conflict_do_nothing(index_elements=["code"])
@@ -316,7 +326,7 @@ def _build_postgres() -> Any:
         select(ev.c.id).scalar_subquery().label("event_id"),
         select(cs.c.status).scalar_subquery().label("status"),
         prior.scalar_subquery().label("prior_status"),
-    ).add_cte(ev, ag, pr, off, cs, ct)
+    ).add_cte(ev, ag, rename, pr, off, cs, ct)
 
 
 def _build_sqlite() -> dict[str, Any]:
@@ -330,7 +340,8 @@ def _build_sqlite() -> dict[str, Any]:
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(events_t.c.id),
         "prior": select(cases_t.c.status).where(cases_t.c.code == bindparam("case_code")),
-        "agency": _agency_upsert(ag, ag),
+        "agency": ag.on_conflict_do_nothing(index_elements=["code"]),
+        "rename": _agency_rename(),
         "procedure": lite.insert(procedures_t)
         .values(_PROCEDURE_VALUES)
         .on_conflict_do_nothing(index_elements=["code"]),
@@ -406,7 +417,7 @@ class IntakeStore:
         if fetch_one(conn, lite["event"], params) is None:
             prior = fetch_one(conn, lite["prior"], params)
             return IntakeOutcome(created=False, status=prior[0] if prior else status)
-        for name in ("agency", "procedure"):
+        for name in ("agency", "rename", "procedure"):
             conn.execute(lite[name].sql, lite[name].args(params))
         if params["has_officer"]:
             conn.execute(lite["officer"].sql, lite["officer"].args(params))
