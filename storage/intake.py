@@ -14,18 +14,24 @@ deliveries converge to the same row whatever their arrival order.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
+    Integer,
+    Text,
     bindparam,
     case,
-    exists,
+    cast,
+    column,
     func,
     literal,
     null,
@@ -36,9 +42,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, Grouping
 from sqlalchemy.sql.functions import GenericFunction
 
+from storage.batching import GroupCommit
 from storage.db import is_sqlite
 from storage.errors import StorageUnavailable, translate_errors
 from storage.models import Agency, Case, CaseContact, CaseEvent, Officer, Procedure
@@ -145,36 +152,44 @@ def _params(record: CaseEventRecord) -> dict[str, Any]:
     return params
 
 
+_DATETIME_FIELDS = (
+    *(f.name for f in fields(CaseEventRecord) if "datetime" in str(f.type)),
+    "end_event_at",
+    "ended_at",
+    "due_at",
+)
+
+
+def _batch_arguments(batch: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The batch as the statement reads it: one JSON array of the rows (dates as ISO 8601
+    text) and the payloads as an array of JSON texts."""
+    rows = []
+    payloads = []
+    for position, params in enumerate(batch):
+        row = dict(params)
+        row["i"] = position
+        payloads.append(json.dumps(row.pop("payload"), ensure_ascii=False))
+        for name in _DATETIME_FIELDS:
+            value = row[name]
+            if value is not None:
+                row[name] = value.isoformat()
+        rows.append(row)
+    return {
+        "batch": json.dumps(rows, ensure_ascii=False, separators=(",", ":")),
+        "payloads": payloads,
+    }
+
+
+def _batch_keys(params: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """What may not repeat within one statement: the delivery's key and its case."""
+    return (("key", params["idempotency_key"]), ("case", params["case_code"]))
+
+
 def _p(name: str, column: Any) -> Any:
     return bindparam(name, type_=column.type)
 
 
-# Values of a fresh row, as bound parameters named after the record's fields.
-_EVENT_VALUES = {
-    "idempotency_key": _p("idempotency_key", events_t.c.idempotency_key),
-    "case_code": _p("case_code", events_t.c.case_code),
-    "status": _p("status", events_t.c.status),
-    "event_at": _p("event_at", events_t.c.event_at),
-    "recorded_at": _p("recorded_at", events_t.c.recorded_at),
-    "payload": _p("payload", events_t.c.payload),
-}
-_AGENCY_VALUES = {
-    "code": _p("agency_code", agencies_t.c.code),
-    "name": _p("agency_name", agencies_t.c.name),
-    "created_at": _p("recorded_at", agencies_t.c.created_at),
-}
-_PROCEDURE_VALUES = {
-    "code": _p("procedure_code", procedures_t.c.code),
-    "name": _p("procedure_name", procedures_t.c.name),
-    "field_code": _p("field_code", procedures_t.c.field_code),
-    "field_name": _p("field_name", procedures_t.c.field_name),
-    "created_at": _p("recorded_at", procedures_t.c.created_at),
-}
-_OFFICER_VALUES = {
-    "agency_code": _p("agency_code", officers_t.c.agency_code),
-    "name": _p("officer_name", officers_t.c.name),
-    "created_at": _p("recorded_at", officers_t.c.created_at),
-}
+Ref = Callable[[str, Any], Any]
 _CASE_FIELDS = (
     "agency_code",
     "procedure_code",
@@ -192,26 +207,69 @@ _CASE_FIELDS = (
     "end_event_at",
     "ended_at",
 )
-_CASE_VALUES: dict[str, Any] = {
-    "code": _p("case_code", cases_t.c.code),
-    **{name: _p(name, cases_t.c[name]) for name in _CASE_FIELDS},
-    "timeliness": timeliness_sql(
-        _p("ended_at", cases_t.c.ended_at), _p("due_at", cases_t.c.due_at)
-    ),
-    "state_at": _p("event_at", cases_t.c.state_at),
-    "events_count": literal(1),
-    "link_token_hash": _p("link_token_hash", cases_t.c.link_token_hash),
-    "created_at": _p("recorded_at", cases_t.c.created_at),
-    "updated_at": _p("recorded_at", cases_t.c.updated_at),
-}
-_CONTACT_VALUES = {
-    "case_code": _p("case_code", contacts_t.c.case_code),
-    "applicant_name": _p("applicant_name", contacts_t.c.applicant_name),
-    "phone_hash": _p("phone_hash", contacts_t.c.phone_hash),
-    "phone": _p("phone", contacts_t.c.phone),
-    "email": _p("email", contacts_t.c.email),
-    "updated_at": _p("recorded_at", contacts_t.c.updated_at),
-}
+
+
+@dataclass(frozen=True, slots=True)
+class _Values:
+    """Values of fresh rows, each taken by `ref(name, column)`: a bound parameter named after
+    the record's field (SQLite), or that field's column in the batch (PostgreSQL)."""
+
+    event: dict[str, Any]
+    agency: dict[str, Any]
+    procedure: dict[str, Any]
+    officer: dict[str, Any]
+    case: dict[str, Any]
+    contact: dict[str, Any]
+
+
+def _values(ref: Ref) -> _Values:
+    return _Values(
+        event={
+            "idempotency_key": ref("idempotency_key", events_t.c.idempotency_key),
+            "case_code": ref("case_code", events_t.c.case_code),
+            "status": ref("status", events_t.c.status),
+            "event_at": ref("event_at", events_t.c.event_at),
+            "recorded_at": ref("recorded_at", events_t.c.recorded_at),
+            "payload": ref("payload", events_t.c.payload),
+        },
+        agency={
+            "code": ref("agency_code", agencies_t.c.code),
+            "name": ref("agency_name", agencies_t.c.name),
+            "created_at": ref("recorded_at", agencies_t.c.created_at),
+        },
+        procedure={
+            "code": ref("procedure_code", procedures_t.c.code),
+            "name": ref("procedure_name", procedures_t.c.name),
+            "field_code": ref("field_code", procedures_t.c.field_code),
+            "field_name": ref("field_name", procedures_t.c.field_name),
+            "created_at": ref("recorded_at", procedures_t.c.created_at),
+        },
+        officer={
+            "agency_code": ref("agency_code", officers_t.c.agency_code),
+            "name": ref("officer_name", officers_t.c.name),
+            "created_at": ref("recorded_at", officers_t.c.created_at),
+        },
+        case={
+            "code": ref("case_code", cases_t.c.code),
+            **{name: ref(name, cases_t.c[name]) for name in _CASE_FIELDS},
+            "timeliness": timeliness_sql(
+                ref("ended_at", cases_t.c.ended_at), ref("due_at", cases_t.c.due_at)
+            ),
+            "state_at": ref("event_at", cases_t.c.state_at),
+            "events_count": literal(1),
+            "link_token_hash": ref("link_token_hash", cases_t.c.link_token_hash),
+            "created_at": ref("recorded_at", cases_t.c.created_at),
+            "updated_at": ref("recorded_at", cases_t.c.updated_at),
+        },
+        contact={
+            "case_code": ref("case_code", contacts_t.c.case_code),
+            "applicant_name": ref("applicant_name", contacts_t.c.applicant_name),
+            "phone_hash": ref("phone_hash", contacts_t.c.phone_hash),
+            "phone": ref("phone", contacts_t.c.phone),
+            "email": ref("email", contacts_t.c.email),
+            "updated_at": ref("recorded_at", contacts_t.c.updated_at),
+        },
+    )
 
 
 _DERIVED = frozenset({"status", "due_at", "end_event_at", "ended_at"})
@@ -259,8 +317,8 @@ def _contact_update_set(excluded: Any) -> dict[str, Any]:
     } | {"updated_at": excluded.updated_at}
 
 
-def _agency_rename(*where: Any) -> Any:
-    """Name an agency created from its code alone once a name arrives.
+def _agency_rename() -> Any:
+    """Name an agency created from its code alone once a name arrives (SQLite).
 
     A plain conditional UPDATE, apart from the insert: it locks the agency row only when it
     renames it. (An upsert's DO UPDATE … WHERE locks the row on every delivery, which
@@ -270,83 +328,171 @@ def _agency_rename(*where: Any) -> Any:
     code = _p("agency_code", agencies_t.c.code)
     return (
         update(agencies_t)
-        .where(
-            agencies_t.c.code == code, agencies_t.c.name == agencies_t.c.code, name != code, *where
-        )
+        .where(agencies_t.c.code == code, agencies_t.c.name == agencies_t.c.code, name != code)
         .values(name=name)
     )
 
 
+# The batch's columns: every record field a statement reads, plus the row's position.
+_BATCH_TYPES: dict[str, Any] = {
+    "i": Integer(),
+    **{f.name: None for f in fields(CaseEventRecord)},
+    "end_event_at": cases_t.c.end_event_at.type,
+    "ended_at": cases_t.c.ended_at.type,
+    "due_at": cases_t.c.due_at.type,
+    "has_officer": Boolean(),
+    "has_contact": Boolean(),
+}
+
+
 def _build_postgres() -> Any:
+    """One statement for a batch of deliveries with distinct keys and distinct cases.
+
+    The batch arrives as one JSON array (`json_to_recordset`), so a batch of any size is the
+    same prepared statement. The inbox insert decides (ON CONFLICT DO NOTHING) which deliveries
+    are new; only those reach the other tables. Rows are written in key order, so two batches
+    running at once take their row locks in the same order. Each input row comes back with
+    its event id (NULL for a repeated delivery), the case's new status and its status before.
+    """
     pg = postgresql
+    columns: list[Any] = []
+    for name, type_ in _BATCH_TYPES.items():
+        if name == "payload":
+            continue
+        column_type = type_
+        if column_type is None:
+            target = {
+                "case_code": cases_t.c.code,
+                "idempotency_key": events_t.c.idempotency_key,
+                "agency_name": agencies_t.c.name,
+                "procedure_name": procedures_t.c.name,
+                "field_code": procedures_t.c.field_code,
+                "field_name": procedures_t.c.field_name,
+                "event_at": events_t.c.event_at,
+                "recorded_at": events_t.c.recorded_at,
+                "applicant_name": contacts_t.c.applicant_name,
+                "phone_hash": contacts_t.c.phone_hash,
+                "phone": contacts_t.c.phone,
+                "email": contacts_t.c.email,
+            }.get(name)
+            column_type = (target if target is not None else cases_t.c[name]).type
+        columns.append(column(name, column_type))
+    rows = (
+        func.json_to_recordset(cast(bindparam("batch", type_=Text()), JSON()))
+        .table_valued(*columns)
+        .render_derived(name="batch", with_types=True)
+    )
+    src = select(rows).cte("src")
+    # Payloads travel apart, as JSON text: json_to_recordset would decode their strings, and
+    # PostgreSQL text cannot hold the NUL that a `\\u0000` escape stands for; a json column can.
+    payloads = Grouping(bindparam("payloads", type_=postgresql.ARRAY(Text())))
+    payload = cast(payloads[src.c.i + 1], JSON())
+
+    def ref(name: str, _column: Any) -> Any:
+        return payload if name == "payload" else src.c[name]
+
+    v = _values(ref)
+
+    def select_from(values: dict[str, Any], source: Any, *where: Any) -> Any:
+        return select(*[value.label(key) for key, value in values.items()]).select_from(source)
+
     ev = (
         pg.insert(events_t)
-        .values(_EVENT_VALUES)
+        .from_select(list(v.event), select_from(v.event, src).order_by(src.c.i))
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(events_t.c.id)
+        .returning(events_t.c.id, events_t.c.idempotency_key)
         .cte("ev")
     )
-    fresh = exists(select(ev.c.id))
+    fresh = src.join(ev, ev.c.idempotency_key == src.c.idempotency_key)
 
-    def from_select(table: Any, values: dict[str, Any], *where: Any) -> Any:
-        return pg.insert(table).from_select(
-            list(values), select(*[v.label(k) for k, v in values.items()]).where(fresh, *where)
-        )
+    def insert_new(table: Any, values: dict[str, Any], order: Any, *where: Any) -> Any:
+        query = select_from(values, fresh).where(*where).order_by(*order)
+        if table is not cases_t and table is not contacts_t:
+            query = query.ext(postgresql.distinct_on(*order))
+        return pg.insert(table).from_select(list(values), query)
 
     ag = (
-        from_select(agencies_t, _AGENCY_VALUES)
+        insert_new(agencies_t, v.agency, [src.c.agency_code])
         .on_conflict_do_nothing(index_elements=["code"])
         .cte("ag")
     )
-    rename = _agency_rename(fresh).cte("rename")
+    named = (
+        select(src.c.agency_code, src.c.agency_name)
+        .select_from(fresh)
+        .where(src.c.agency_name != src.c.agency_code)
+        .ext(postgresql.distinct_on(src.c.agency_code))
+        .order_by(src.c.agency_code, src.c.i.desc())
+        .subquery("named")
+    )
+    rename = (
+        update(agencies_t)
+        .where(
+            agencies_t.c.code == named.c.agency_code,
+            agencies_t.c.name == agencies_t.c.code,
+        )
+        .values(name=named.c.agency_name)
+        .cte("rename")
+    )
     pr = (
-        from_select(procedures_t, _PROCEDURE_VALUES)
+        insert_new(procedures_t, v.procedure, [src.c.procedure_code])
         .on_conflict_do_nothing(index_elements=["code"])
         .cte("pr")
     )
     off = (
-        from_select(officers_t, _OFFICER_VALUES, bindparam("has_officer", type_=Boolean))
+        insert_new(
+            officers_t, v.officer, [src.c.agency_code, src.c.officer_name], src.c.has_officer
+        )
         .on_conflict_do_nothing(index_elements=["agency_code", "name"])
         .cte("off")
     )
-    cs_stmt = from_select(cases_t, _CASE_VALUES)
+    cs_stmt = insert_new(cases_t, v.case, [src.c.case_code])
     cs = (
         cs_stmt.on_conflict_do_update(
             index_elements=["code"], set_=_case_update_set(cs_stmt.excluded)
         )
-        .returning(cases_t.c.status)
+        .returning(cases_t.c.code, cases_t.c.status)
         .cte("cs")
     )
-    ct_stmt = from_select(contacts_t, _CONTACT_VALUES, bindparam("has_contact", type_=Boolean))
+    ct_stmt = insert_new(contacts_t, v.contact, [src.c.case_code], src.c.has_contact)
     ct = ct_stmt.on_conflict_do_update(
         index_elements=["case_code"], set_=_contact_update_set(ct_stmt.excluded)
     ).cte("ct")
-    prior = select(cases_t.c.status).where(cases_t.c.code == bindparam("case_code"))
-    return select(
-        select(ev.c.id).scalar_subquery().label("event_id"),
-        select(cs.c.status).scalar_subquery().label("status"),
-        prior.scalar_subquery().label("prior_status"),
-    ).add_cte(ev, ag, rename, pr, off, cs, ct)
+    return (
+        select(
+            src.c.i,
+            ev.c.id.label("event_id"),
+            cs.c.status.label("status"),
+            cases_t.c.status.label("prior_status"),
+        )
+        .select_from(
+            src.outerjoin(ev, ev.c.idempotency_key == src.c.idempotency_key)
+            .outerjoin(cs, cs.c.code == src.c.case_code)
+            .outerjoin(cases_t, cases_t.c.code == src.c.case_code)
+        )
+        .order_by(src.c.i)
+        .add_cte(ev, ag, rename, pr, off, cs, ct)
+    )
 
 
 def _build_sqlite() -> dict[str, Any]:
     lite = sqlite
-    ag = lite.insert(agencies_t).values(_AGENCY_VALUES)
-    cs = lite.insert(cases_t).values(_CASE_VALUES)
-    ct = lite.insert(contacts_t).values(_CONTACT_VALUES)
+    v = _values(_p)
+    ag = lite.insert(agencies_t).values(v.agency)
+    cs = lite.insert(cases_t).values(v.case)
+    ct = lite.insert(contacts_t).values(v.contact)
     return {
         "event": lite.insert(events_t)
-        .values(_EVENT_VALUES)
+        .values(v.event)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(events_t.c.id),
         "prior": select(cases_t.c.status).where(cases_t.c.code == bindparam("case_code")),
         "agency": ag.on_conflict_do_nothing(index_elements=["code"]),
         "rename": _agency_rename(),
         "procedure": lite.insert(procedures_t)
-        .values(_PROCEDURE_VALUES)
+        .values(v.procedure)
         .on_conflict_do_nothing(index_elements=["code"]),
         "officer": lite.insert(officers_t)
-        .values(_OFFICER_VALUES)
+        .values(v.officer)
         .on_conflict_do_nothing(index_elements=["agency_code", "name"]),
         "case": cs.on_conflict_do_update(
             index_elements=["code"], set_=_case_update_set(cs.excluded)
@@ -362,7 +508,7 @@ class IntakeStore:
     a pooled asyncpg connection (one round trip) or the SQLite writer thread (one hop).
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, max_batch: int = 64, max_inflight: int = 2) -> None:
         self._url = str(engine.url.render_as_string(hide_password=False))
         self._sqlite = is_sqlite(self._url)
         self._pool: asyncpg.Pool | None = None
@@ -376,8 +522,13 @@ class IntakeStore:
         else:
             self._pg = compile_statement(_build_postgres(), engine.dialect)
             self._pool_lock = asyncio.Lock()
+            self._batches: GroupCommit[dict[str, Any], IntakeOutcome] = GroupCommit(
+                self._record_batch, keys=_batch_keys, max_batch=max_batch, max_inflight=max_inflight
+            )
 
     async def close(self) -> None:
+        if not self._sqlite:
+            await self._batches.drain()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
@@ -399,16 +550,27 @@ class IntakeStore:
                 return await self._writer.transaction(
                     lambda conn: self._record_sqlite(conn, params, record.status)
                 )
+            return await self._batches.submit(params)
+
+    async def _record_batch(self, batch: Sequence[dict[str, Any]]) -> list[IntakeOutcome]:
+        """Run one batch (distinct keys and cases) as one statement in one transaction."""
+        arguments = self._pg.args(_batch_arguments(batch))
+        with translate_errors():
             pool = await self._pg_pool()
             async with pool.acquire() as conn:
-                row = await conn.fetchrow(self._pg.sql, *self._pg.args(params))
-        assert row is not None
-        event_id, status, prior = row["event_id"], row["status"], row["prior_status"]
-        if event_id is None:
-            return IntakeOutcome(
-                created=False, status=prior if prior is not None else record.status
-            )
-        return IntakeOutcome(created=True, status=status)
+                rows = await conn.fetch(self._pg.sql, *arguments)
+        outcomes = []
+        for params, row in zip(batch, rows, strict=True):
+            event_id, status, prior = row["event_id"], row["status"], row["prior_status"]
+            if event_id is None:
+                outcomes.append(
+                    IntakeOutcome(
+                        created=False, status=prior if prior is not None else params["status"]
+                    )
+                )
+            else:
+                outcomes.append(IntakeOutcome(created=True, status=status))
+        return outcomes
 
     def _record_sqlite(
         self, conn: sqlite3.Connection, params: dict[str, Any], status: int

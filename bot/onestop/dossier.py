@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-DATE_FORMAT = "%Y%m%d%H%M%S"
-_DATE_RE = re.compile(r"^\d{14}$")
+_DATE_RE = re.compile(r"[0-9]{14}")
 _DATE_FIELDS = ("NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra", "ThoiDiemXuLy")
 # Dates that record something that happened; promised dates are not "event time".
 _HAPPENED_FIELDS = ("NgayTiepNhan", "NgayKetThucXuLy", "NgayTra")
@@ -198,11 +197,19 @@ def _check_int(name: str, value: Any, problems: dict[str, str]) -> int | None:
 
 
 def _parse_date(name: str, value: str, problems: dict[str, str]) -> datetime | None:
-    if not _DATE_RE.match(value):
+    if not _DATE_RE.fullmatch(value):
         problems[name] = "must be a date yyyyMMddHHmmss"
         return None
     try:
-        return datetime.strptime(value, DATE_FORMAT)
+        # Sliced by hand: the pattern has fixed every position, and strptime is ten times slower.
+        return datetime(
+            int(value[0:4]),
+            int(value[4:6]),
+            int(value[6:8]),
+            int(value[8:10]),
+            int(value[10:12]),
+            int(value[12:14]),
+        )
     except ValueError:
         problems[name] = "is not a real date (yyyyMMddHHmmss)"
         return None

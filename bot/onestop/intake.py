@@ -48,8 +48,8 @@ class IntakeService:
     async def close(self) -> None:
         await self._store.close()
 
-    def links(self, case_code: str) -> dict[str, str | None]:
-        token = case_token(self._key, case_code)
+    def links(self, case_code: str, token: str | None = None) -> dict[str, str | None]:
+        token = token or case_token(self._key, case_code)
         username = self.telegram_username
         return {
             "telegram": telegram_link(username, token) if username else None,
@@ -58,19 +58,23 @@ class IntakeService:
         }
 
     async def accept(self, dossier: Dossier, *, key: str, payload: dict[str, Any]) -> IntakeReply:
-        outcome = await self._store.record(self._record(dossier, key=key, payload=payload))
+        token = case_token(self._key, dossier.case_code)
+        record = self._record(dossier, key=key, payload=payload, token=token)
+        outcome = await self._store.record(record)
         if outcome.created:
             self.on_accepted()
-        return IntakeReply(created=outcome.created, body=self._body(dossier, outcome))
+        return IntakeReply(created=outcome.created, body=self._body(dossier, outcome, token))
 
-    def _body(self, dossier: Dossier, outcome: IntakeOutcome) -> dict[str, Any]:
+    def _body(self, dossier: Dossier, outcome: IntakeOutcome, token: str) -> dict[str, Any]:
         return {
             "MaHoSo": dossier.case_code,
             "TrangThaiHoSo": outcome.status,
-            "links": self.links(dossier.case_code),
+            "links": self.links(dossier.case_code, token),
         }
 
-    def _record(self, dossier: Dossier, *, key: str, payload: dict[str, Any]) -> CaseEventRecord:
+    def _record(
+        self, dossier: Dossier, *, key: str, payload: dict[str, Any], token: str
+    ) -> CaseEventRecord:
         hashed_phone = phone_hash(self._key, dossier.phone) if dossier.phone else None
         stored = dict(payload)
         # The inbox keeps the delivery, but never a raw phone number or e-mail address.
@@ -102,7 +106,7 @@ class IntakeService:
             phone_hash=hashed_phone,
             phone=None,
             email=dossier.email,
-            link_token_hash=token_hash(case_token(self._key, dossier.case_code)),
+            link_token_hash=token_hash(token),
             payload=stored,
             recorded_at=utcnow(),
         )

@@ -209,6 +209,65 @@ async def test_agencies_and_procedures_are_created_on_first_sight_and_named_late
     assert [r["code"] for r in codes] == ["1.001612", "2.000001"]
 
 
+async def test_a_burst_of_mixed_deliveries_applies_each_exactly_once(
+    client: TestClient, migrated_url: str
+) -> None:
+    """Forty cases' lifecycles, shuffled and sent at once with repeats: batched statements must
+    give every delivery its own answer and converge every case as if sent one by one."""
+    deliveries: list[dict[str, Any]] = []
+    for n in range(40):
+        code = f"B-{n:03d}"
+        agency = f"XA-{n % 3}"
+        for step in LIFECYCLE:
+            deliveries.append({**step, "MaHoSo": code, "MaCoQuan": agency})
+    if deliveries:
+        # A new procedure and officer on some, an unnamed agency that gets its name later.
+        deliveries[5] = {**deliveries[5], "MaTTHC": "9.999999", "TenTTHC": "Thủ tục mới"}
+        deliveries[9] = {**deliveries[9], "NguoiXuLy": "Phạm Thị Lan"}
+    order = sorted(range(len(deliveries)), key=lambda i: (i * 7919) % len(deliveries))
+    burst = [deliveries[i] for i in order] + deliveries[:20]  # twenty repeats at the end
+    answers = await asyncio.gather(*(post(client, d) for d in burst))
+    statuses = [status for status, _ in answers]
+    assert statuses.count(202) == 160
+    assert statuses.count(200) == 20
+    for (status, body), sent in zip(answers, burst, strict=True):
+        assert body["MaHoSo"] == sent["MaHoSo"]
+        assert 2 <= body["TrangThaiHoSo"] <= 10
+    events = await rows(migrated_url, "SELECT count(*) AS n FROM case_events")
+    assert events[0]["n"] == 160
+    for n in (0, 17, 39):
+        case = await read_case(client, f"B-{n:03d}")
+        assert (case["TrangThaiHoSo"], case["events"], case["timeliness"]) == (10, 4, "early")
+    officers = await rows(migrated_url, "SELECT name FROM officers WHERE name = 'Phạm Thị Lan'")
+    assert len(officers) == 1
+    procedures = await rows(migrated_url, "SELECT name FROM procedures WHERE code = '9.999999'")
+    assert procedures == [{"name": "Thủ tục mới"}]
+
+
+async def test_many_events_of_one_case_at_once_all_count(client: TestClient) -> None:
+    """Events of one case cannot share a statement; they wait for each other and all count."""
+    sends = [
+        dossier(TrangThaiHoSo=4, ThoiDiemXuLy=f"202610020{hour}0000", DonViXuLy=f"Tổ {hour}")
+        for hour in range(10)
+    ]
+    answers = await asyncio.gather(*(post(client, d) for d in sends))
+    assert [status for status, _ in answers] == [202] * 10
+    case = await read_case(client, "H12.22-261001-0001")
+    assert case["events"] == 10
+
+
+async def test_a_nul_escape_in_an_extra_field_is_stored(
+    client: TestClient, migrated_url: str
+) -> None:
+    """Extra fields are kept as sent, even a NUL that no text column could hold."""
+    status, _ = await post(client, dossier(GhiChu="a\u0000b", Extra={"x": ["\u0000"]}))
+    assert status == 202
+    stored = await rows(migrated_url, "SELECT payload FROM case_events")
+    payload = stored[0]["payload"]
+    payload = json.loads(payload) if isinstance(payload, str) else payload
+    assert (payload["GhiChu"], payload["Extra"]) == ("a\u0000b", {"x": ["\u0000"]})
+
+
 async def test_read_api_requires_the_token_and_knows_unknown_cases(client: TestClient) -> None:
     await post(client, dossier())
     assert (await client.get("/api/v1/cases/H12.22-261001-0001")).status == 401

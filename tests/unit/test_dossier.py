@@ -182,6 +182,9 @@ def test_numeric_string_status_is_accepted(raw: Any, expected: int) -> None:
         "202610050830000",  # 15 digits
         "05/10/2026 08:30",
         "2026-10-05T08:30:00+07:00",
+        "２０２６１００５０８３０００",  # full-width digits
+        "20261005083060",  # second 60
+        "00001005083000",  # year 0
     ],
 )
 def test_unparseable_date_is_a_meaning_error_naming_the_field(field: str, raw: str) -> None:
