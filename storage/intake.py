@@ -26,15 +26,16 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    Integer,
+    String,
     Text,
+    and_,
     bindparam,
     case,
     cast,
-    column,
     func,
     literal,
     null,
+    or_,
     select,
     update,
 )
@@ -42,7 +43,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.elements import ColumnElement, Grouping
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import GenericFunction
 
 from storage.batching import GroupCommit
@@ -152,32 +153,13 @@ def _params(record: CaseEventRecord) -> dict[str, Any]:
     return params
 
 
-_DATETIME_FIELDS = (
-    *(f.name for f in fields(CaseEventRecord) if "datetime" in str(f.type)),
-    "end_event_at",
-    "ended_at",
-    "due_at",
-)
-
-
-def _batch_arguments(batch: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The batch as the statement reads it: one JSON array of the rows (dates as ISO 8601
-    text) and the payloads as an array of JSON texts."""
-    rows = []
-    payloads = []
-    for position, params in enumerate(batch):
-        row = dict(params)
-        row["i"] = position
-        payloads.append(json.dumps(row.pop("payload"), ensure_ascii=False))
-        for name in _DATETIME_FIELDS:
-            value = row[name]
-            if value is not None:
-                row[name] = value.isoformat()
-        rows.append(row)
-    return {
-        "batch": json.dumps(rows, ensure_ascii=False, separators=(",", ":")),
-        "payloads": payloads,
-    }
+def _batch_arguments(batch: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
+    """The batch column-wise: one list per field, payloads as JSON text."""
+    arguments = {name: [params[name] for params in batch] for name in _BATCH_COLUMNS}
+    arguments["payload"] = [
+        json.dumps(payload, ensure_ascii=False) for payload in arguments["payload"]
+    ]
+    return arguments
 
 
 def _batch_keys(params: dict[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -309,12 +291,26 @@ def _case_update_set(excluded: Any) -> dict[str, Any]:
     }
 
 
+_CONTACT_FIELDS = ("applicant_name", "phone_hash", "phone", "email")
+
+
 def _contact_update_set(excluded: Any) -> dict[str, Any]:
     c = contacts_t.c
-    return {
-        name: func.coalesce(excluded[name], c[name])
-        for name in ("applicant_name", "phone_hash", "phone", "email")
-    } | {"updated_at": excluded.updated_at}
+    return {name: func.coalesce(excluded[name], c[name]) for name in _CONTACT_FIELDS} | {
+        "updated_at": excluded.updated_at
+    }
+
+
+def _contact_changes(excluded: Any) -> Any:
+    """Rewrite a contact only when the delivery brings something new: most events of a case
+    repeat the applicant's details, and each rewrite costs a row version and index entries."""
+    c = contacts_t.c
+    return or_(
+        *(
+            and_(excluded[name].is_not(None), excluded[name].is_distinct_from(c[name]))
+            for name in _CONTACT_FIELDS
+        )
+    )
 
 
 def _agency_rename() -> Any:
@@ -334,59 +330,61 @@ def _agency_rename() -> Any:
 
 
 # The batch's columns: every record field a statement reads, plus the row's position.
-_BATCH_TYPES: dict[str, Any] = {
-    "i": Integer(),
-    **{f.name: None for f in fields(CaseEventRecord)},
-    "end_event_at": cases_t.c.end_event_at.type,
-    "ended_at": cases_t.c.ended_at.type,
-    "due_at": cases_t.c.due_at.type,
-    "has_officer": Boolean(),
-    "has_contact": Boolean(),
-}
+def _batch_columns() -> dict[str, Any]:
+    """Every field a batch carries, with the type of the column it is written to."""
+    targets = {
+        "case_code": cases_t.c.code,
+        "idempotency_key": events_t.c.idempotency_key,
+        "agency_name": agencies_t.c.name,
+        "procedure_name": procedures_t.c.name,
+        "field_code": procedures_t.c.field_code,
+        "field_name": procedures_t.c.field_name,
+        "event_at": events_t.c.event_at,
+        "recorded_at": events_t.c.recorded_at,
+        "payload": events_t.c.payload,
+        "applicant_name": contacts_t.c.applicant_name,
+        "phone_hash": contacts_t.c.phone_hash,
+        "phone": contacts_t.c.phone,
+        "email": contacts_t.c.email,
+    }
+    names = [f.name for f in fields(CaseEventRecord)] + ["end_event_at", "ended_at", "due_at"]
+    columns = {name: targets.get(name, cases_t.c.get(name)).type for name in names}
+    # Unbounded strings: a cast to VARCHAR(n) would silently cut an over-long value, while a
+    # column refuses it.
+    columns = {
+        name: String() if isinstance(getattr(type_, "impl_instance", type_), String) else type_
+        for name, type_ in columns.items()
+    }
+    columns["payload"] = Text()  # JSON text, cast where it is stored (see below)
+    return columns | {"has_officer": Boolean(), "has_contact": Boolean()}
+
+
+_BATCH_COLUMNS = _batch_columns()
 
 
 def _build_postgres() -> Any:
     """One statement for a batch of deliveries with distinct keys and distinct cases.
 
-    The batch arrives as one JSON array (`json_to_recordset`), so a batch of any size is the
-    same prepared statement. The inbox insert decides (ON CONFLICT DO NOTHING) which deliveries
-    are new; only those reach the other tables. Rows are written in key order, so two batches
-    running at once take their row locks in the same order. Each input row comes back with
-    its event id (NULL for a repeated delivery), the case's new status and its status before.
+    The batch arrives column-wise, one typed array per field (`unnest`), which asyncpg encodes
+    in binary; a batch of any size is the same prepared statement. The inbox insert decides
+    (ON CONFLICT DO NOTHING) which deliveries are new; only those reach the other tables. Rows
+    are written in key order, so two batches running at once take their row locks in the same
+    order. Each input row comes back with its event id (NULL for a repeated delivery), the
+    case's new status and its status before.
     """
     pg = postgresql
-    columns: list[Any] = []
-    for name, type_ in _BATCH_TYPES.items():
-        if name == "payload":
-            continue
-        column_type = type_
-        if column_type is None:
-            target = {
-                "case_code": cases_t.c.code,
-                "idempotency_key": events_t.c.idempotency_key,
-                "agency_name": agencies_t.c.name,
-                "procedure_name": procedures_t.c.name,
-                "field_code": procedures_t.c.field_code,
-                "field_name": procedures_t.c.field_name,
-                "event_at": events_t.c.event_at,
-                "recorded_at": events_t.c.recorded_at,
-                "applicant_name": contacts_t.c.applicant_name,
-                "phone_hash": contacts_t.c.phone_hash,
-                "phone": contacts_t.c.phone,
-                "email": contacts_t.c.email,
-            }.get(name)
-            column_type = (target if target is not None else cases_t.c[name]).type
-        columns.append(column(name, column_type))
+    arrays = [
+        bindparam(name, type_=postgresql.ARRAY(type_)) for name, type_ in _BATCH_COLUMNS.items()
+    ]
     rows = (
-        func.json_to_recordset(cast(bindparam("batch", type_=Text()), JSON()))
-        .table_valued(*columns)
-        .render_derived(name="batch", with_types=True)
+        func.unnest(*arrays)
+        .table_valued(*_BATCH_COLUMNS, with_ordinality="i")
+        .render_derived(name="batch")
     )
     src = select(rows).cte("src")
-    # Payloads travel apart, as JSON text: json_to_recordset would decode their strings, and
-    # PostgreSQL text cannot hold the NUL that a `\\u0000` escape stands for; a json column can.
-    payloads = Grouping(bindparam("payloads", type_=postgresql.ARRAY(Text())))
-    payload = cast(payloads[src.c.i + 1], JSON())
+    # Payloads travel as JSON text and become json only when stored: a json column keeps the
+    # text as sent, even a `\u0000` escape that PostgreSQL text could not hold.
+    payload = cast(src.c.payload, JSON())
 
     def ref(name: str, _column: Any) -> Any:
         return payload if name == "payload" else src.c[name]
@@ -455,19 +453,24 @@ def _build_postgres() -> Any:
     )
     ct_stmt = insert_new(contacts_t, v.contact, [src.c.case_code], src.c.has_contact)
     ct = ct_stmt.on_conflict_do_update(
-        index_elements=["case_code"], set_=_contact_update_set(ct_stmt.excluded)
+        index_elements=["case_code"],
+        set_=_contact_update_set(ct_stmt.excluded),
+        where=_contact_changes(ct_stmt.excluded),
     ).cte("ct")
+    # A correlated lookup, so the case is found by its key whatever the planner guesses of
+    # the batch's size (a join let it scan the whole table).
+    prior = select(cases_t.c.status).where(cases_t.c.code == src.c.case_code).scalar_subquery()
     return (
         select(
             src.c.i,
             ev.c.id.label("event_id"),
             cs.c.status.label("status"),
-            cases_t.c.status.label("prior_status"),
+            prior.label("prior_status"),
         )
         .select_from(
-            src.outerjoin(ev, ev.c.idempotency_key == src.c.idempotency_key)
-            .outerjoin(cs, cs.c.code == src.c.case_code)
-            .outerjoin(cases_t, cases_t.c.code == src.c.case_code)
+            src.outerjoin(ev, ev.c.idempotency_key == src.c.idempotency_key).outerjoin(
+                cs, cs.c.code == src.c.case_code
+            )
         )
         .order_by(src.c.i)
         .add_cte(ev, ag, rename, pr, off, cs, ct)

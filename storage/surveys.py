@@ -601,24 +601,22 @@ class SurveyStore:
                 if not is_sqlite(str(self.engine.url)):
                     position_stmt = position_stmt.with_for_update()
                 position = int((await conn.execute(position_stmt)).scalar_one())
-                rows = (
-                    await conn.execute(_EVENTS_AFTER, {"position": position, "limit": limit})
-                ).all()
-                if not rows:
+                window = {"position": position, "limit": limit}
+                seen, end = (await conn.execute(_EVENTS_WINDOW, window)).one()
+                if not seen:
                     return 0
-                followed = [
-                    EventForChat(**{k: v for k, v in r._mapping.items() if k != "opted_out"})
-                    for r in rows
-                    if r.chat_id is not None and not r.opted_out
-                ]
+                # Only events of followed cases come back: most cases have no chat, and
+                # reading every event's payload cost more than storing it.
+                rows = (
+                    await conn.execute(_FOLLOWED_EVENTS, {"position": position, "end": end})
+                ).all()
+                followed = [EventForChat(**r._mapping) for r in rows]
                 intents = build(followed) if followed else []
                 await enqueue(conn, intents, now=now)
                 await conn.execute(
-                    update(cursors_t)
-                    .where(cursors_t.c.name == cursor)
-                    .values(position=max(r.event_id for r in rows))
+                    update(cursors_t).where(cursors_t.c.name == cursor).values(position=end)
                 )
-        return len(rows)
+        return int(seen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -641,7 +639,17 @@ class EventForChat:
     chat_id: int
 
 
-_EVENTS_AFTER = (
+_WINDOW = (
+    select(events_t.c.id)
+    .where(events_t.c.id > bindparam("position"))
+    .order_by(events_t.c.id)
+    .limit(bindparam("limit"))
+    .subquery("window")
+)
+# How many events follow the cursor (at most `limit`) and the id of the last of them.
+_EVENTS_WINDOW = select(func.count(), func.max(_WINDOW.c.id))
+
+_FOLLOWED_EVENTS = (
     select(
         events_t.c.id.label("event_id"),
         events_t.c.case_code,
@@ -657,17 +665,19 @@ _EVENTS_AFTER = (
         agencies_t.c.name.label("agency_name"),
         contacts_t.c.applicant_name,
         links_t.c.chat_id,
-        chats_t.c.opted_out,
     )
+    .join(links_t, links_t.c.case_code == events_t.c.case_code)
+    .join(chats_t, chats_t.c.id == links_t.c.chat_id)
     .join(cases_t, cases_t.c.code == events_t.c.case_code)
     .join(procedures_t, procedures_t.c.code == cases_t.c.procedure_code)
     .join(agencies_t, agencies_t.c.code == cases_t.c.agency_code)
     .outerjoin(contacts_t, contacts_t.c.case_code == cases_t.c.code)
-    .outerjoin(links_t, links_t.c.case_code == cases_t.c.code)
-    .outerjoin(chats_t, chats_t.c.id == links_t.c.chat_id)
-    .where(events_t.c.id > bindparam("position"))
+    .where(
+        events_t.c.id > bindparam("position"),
+        events_t.c.id <= bindparam("end"),
+        chats_t.c.opted_out.is_(False),
+    )
     .order_by(events_t.c.id)
-    .limit(bindparam("limit"))
 )
 
 

@@ -16,7 +16,7 @@ TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{22}$")
 
 
 def case_token(key: bytes, case_code: str) -> str:
-    mac = hmac.new(key, b"case-link:" + case_code.encode("utf-8"), hashlib.sha256).digest()
+    mac = hmac.digest(key, b"case-link:" + case_code.encode("utf-8"), "sha256")
     return base64.urlsafe_b64encode(mac[:17]).decode("ascii").rstrip("=")[:22]
 
 
@@ -31,7 +31,7 @@ def phone_hash(key: bytes, phone: str) -> str | None:
         digits = "0" + digits[2:]
     if len(digits) < 8:
         return None
-    return hmac.new(key, b"phone:" + digits.encode("ascii"), hashlib.sha256).hexdigest()
+    return hmac.digest(key, b"phone:" + digits.encode("ascii"), "sha256").hex()
 
 
 def telegram_link(bot_username: str, token: str) -> str:

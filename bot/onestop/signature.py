@@ -7,7 +7,6 @@ Several secrets may be valid at once so a vendor can rotate without downtime.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Sequence
 
@@ -25,8 +24,9 @@ class SignatureError(Exception):
 
 def sign(secret: str, timestamp: int | str, body: bytes) -> str:
     """Return the header value a sender puts in `X-Sipas-Signature`."""
-    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return PREFIX + mac.hexdigest()
+    # hmac.digest is OpenSSL's one-shot HMAC: several times faster than hmac.new for one message.
+    mac = hmac.digest(secret.encode("utf-8"), f"{timestamp}.".encode() + body, "sha256")
+    return PREFIX + mac.hex()
 
 
 def verify(
