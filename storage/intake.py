@@ -557,7 +557,7 @@ class IntakeStore:
 
     async def _record_batch(self, batch: Sequence[dict[str, Any]]) -> list[IntakeOutcome]:
         """Run one batch (distinct keys and cases) as one statement in one transaction."""
-        arguments = self._pg.args(_batch_arguments(batch))
+        arguments = self._pg.driver_args(_batch_arguments(batch))
         with translate_errors():
             pool = await self._pg_pool()
             async with pool.acquire() as conn:

@@ -43,6 +43,11 @@ class Compiled:
             )
         return values
 
+    def driver_args(self, params: Mapping[str, Any]) -> list[Any]:
+        """Parameters already in the driver's types, in order, without bind processors
+        (for arrays of plain values, where SQLAlchemy's processors would visit every item)."""
+        return [params[name] if name in params else self.defaults[name] for name in self.names]
+
 
 def compile_statement(statement: ClauseElement, dialect: Dialect) -> Compiled:
     """Compile `statement` for `dialect` once: text, parameter order, literals, processors."""

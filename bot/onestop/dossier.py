@@ -156,7 +156,7 @@ def parse_json(body: bytes) -> dict[str, Any]:
     maybe_surrogates = b"\\u" in body and b"\\ud" in body.lower()
     for key, value in decoded.items():
         name = str(key)
-        if _too_deep(value, MAX_DEPTH - 1):
+        if (type(value) is dict or type(value) is list) and _too_deep(value, MAX_DEPTH - 1):
             problems[name] = f"nests more than {MAX_DEPTH} levels"
         elif maybe_surrogates and _has_surrogate(key, value):
             # A \uD800-style escape without its pair decodes to text no database can store.
@@ -240,6 +240,12 @@ def validate(payload: dict[str, Any]) -> Dossier:
     strings: dict[str, str | None] = {}
     for name, (required, max_len) in _STRING_FIELDS.items():
         value = payload.get(name)
+        if type(value) is str:
+            # The common case inline: a present, clean string within its length.
+            value = value.strip()
+            if value and len(value) <= max_len and "\x00" not in value:
+                strings[name] = value
+                continue
         if _absent(value):
             if required:
                 schema[name] = "is required"
