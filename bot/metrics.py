@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -34,6 +36,17 @@ class Metrics:
             buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
+
+        self._latency: dict[tuple[str, str, int], Any] = {}
+
+    def latency(self, route: str, method: str, status: int) -> Any:
+        """The latency histogram of one route, method and status (children kept: `labels`
+        takes a lock and builds its key on every call)."""
+        key = (route, method, status)
+        child = self._latency.get(key)
+        if child is None:
+            child = self._latency[key] = self.request_latency.labels(route, method, str(status))
+        return child
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -24,8 +24,9 @@ routes = web.RouteTableDef()
 
 async def _read_limited(request: web.Request, limit: int) -> bytes | None:
     """The whole body, or None as soon as it is known to exceed `limit` bytes."""
-    if request.content_length is not None and request.content_length > limit:
-        return None
+    if request.content_length is not None:
+        # The parser reads exactly Content-Length bytes, so a declared size settles it.
+        return None if request.content_length > limit else await request.read()
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.content.iter_any():

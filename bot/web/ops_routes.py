@@ -65,6 +65,6 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         in_flight.leave()
         resource = request.match_info.route.resource
         route = resource.canonical if resource is not None else "unmatched"
-        request.app[METRICS].request_latency.labels(route, request.method, str(status)).observe(
+        request.app[METRICS].latency(route, request.method, status).observe(
             time.perf_counter() - started
         )
