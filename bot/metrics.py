@@ -38,6 +38,14 @@ class Metrics:
         )
 
         self._latency: dict[tuple[str, str, int], Any] = {}
+        self._accepted = {
+            True: self.events_accepted.labels("new"),
+            False: self.events_accepted.labels("duplicate"),
+        }
+
+    def accepted(self, created: bool) -> Any:
+        """The accepted-events counter of a new (True) or repeated (False) delivery."""
+        return self._accepted[created]
 
     def latency(self, route: str, method: str, status: int) -> Any:
         """The latency histogram of one route, method and status (children kept: `labels`

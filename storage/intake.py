@@ -26,12 +26,14 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
+    Integer,
     String,
     Text,
     and_,
     bindparam,
     case,
     cast,
+    column,
     func,
     literal,
     null,
@@ -43,7 +45,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, Grouping
 from sqlalchemy.sql.functions import GenericFunction
 
 from storage.batching import GroupCommit
@@ -92,9 +94,12 @@ def timeliness_sql(ended: ColumnElement[Any], due: ColumnElement[Any]) -> Column
     )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class CaseEventRecord:
-    """A validated delivery, ready to store. Dates are naive local times."""
+    """A validated delivery, ready to store. Dates are naive local times.
+
+    Treated as immutable; not declared frozen because a frozen dataclass of this size costs
+    3 µs more to build, on every delivery."""
 
     idempotency_key: str
     case_code: str
@@ -153,13 +158,30 @@ def _params(record: CaseEventRecord) -> dict[str, Any]:
     return params
 
 
-def _batch_arguments(batch: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
-    """The batch column-wise: one list per field, payloads as JSON text."""
-    arguments = {name: [params[name] for params in batch] for name in _BATCH_COLUMNS}
-    arguments["payload"] = [
-        json.dumps(payload, ensure_ascii=False) for payload in arguments["payload"]
-    ]
-    return arguments
+_DATETIME_FIELDS = (
+    *(f.name for f in fields(CaseEventRecord) if "datetime" in str(f.type)),
+    "end_event_at",
+    "ended_at",
+    "due_at",
+)
+
+
+def _batch_arguments(batch: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The batch as the statement reads it: the rows as one JSON array (dates as ISO 8601
+    text; measured here, one JSON text costs the service half of what asyncpg spends encoding
+    the same rows as one array per field) and the payloads as an array of JSON texts."""
+    rows = []
+    payloads = []
+    for position, params in enumerate(batch, start=1):
+        row = dict(params)
+        row["i"] = position
+        payloads.append(json.dumps(row.pop("payload"), ensure_ascii=False))
+        for name in _DATETIME_FIELDS:
+            value = row[name]
+            if value is not None:
+                row[name] = value.isoformat()
+        rows.append(row)
+    return {"batch": json.dumps(rows, ensure_ascii=False), "payloads": payloads}
 
 
 def _batch_keys(params: dict[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -365,26 +387,28 @@ _BATCH_COLUMNS = _batch_columns()
 def _build_postgres() -> Any:
     """One statement for a batch of deliveries with distinct keys and distinct cases.
 
-    The batch arrives column-wise, one typed array per field (`unnest`), which asyncpg encodes
-    in binary; a batch of any size is the same prepared statement. The inbox insert decides
+    The batch arrives as one JSON array of rows (`json_to_recordset`), so a batch of any size
+    is the same prepared statement. The inbox insert decides
     (ON CONFLICT DO NOTHING) which deliveries are new; only those reach the other tables. Rows
     are written in key order, so two batches running at once take their row locks in the same
     order. Each input row comes back with its event id (NULL for a repeated delivery), the
     case's new status and its status before.
     """
     pg = postgresql
-    arrays = [
-        bindparam(name, type_=postgresql.ARRAY(type_)) for name, type_ in _BATCH_COLUMNS.items()
+    row_columns = [
+        column(name, type_) for name, type_ in _BATCH_COLUMNS.items() if name != "payload"
     ]
     rows = (
-        func.unnest(*arrays)
-        .table_valued(*_BATCH_COLUMNS, with_ordinality="i")
-        .render_derived(name="batch")
+        func.json_to_recordset(cast(bindparam("batch", type_=Text()), JSON()))
+        .table_valued(column("i", Integer()), *row_columns)
+        .render_derived(name="batch", with_types=True)
     )
     src = select(rows).cte("src")
-    # Payloads travel as JSON text and become json only when stored: a json column keeps the
-    # text as sent, even a `\u0000` escape that PostgreSQL text could not hold.
-    payload = cast(src.c.payload, JSON())
+    # Payloads travel apart, as JSON texts, and become json only when stored: json_to_recordset
+    # would decode their strings, and PostgreSQL text cannot hold the NUL that a `\u0000`
+    # escape stands for, while a json column keeps the text as sent.
+    payloads = Grouping(bindparam("payloads", type_=postgresql.ARRAY(Text())))
+    payload = cast(payloads[src.c.i], JSON())
 
     def ref(name: str, _column: Any) -> Any:
         return payload if name == "payload" else src.c[name]

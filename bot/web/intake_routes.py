@@ -83,5 +83,5 @@ async def post_event(request: web.Request) -> web.Response:
         log.exception("intake could not reach the database")
         metrics.events_rejected.labels("unavailable").inc()
         return error(503, "database unavailable, retry later", headers={"Retry-After": "5"})
-    metrics.events_accepted.labels("new" if reply.created else "duplicate").inc()
+    metrics.accepted(reply.created).inc()
     return json_response(reply.body, status=202 if reply.created else 200)
