@@ -48,7 +48,7 @@ class GroupCommit(Generic[P, R]):
         *,
         keys: Callable[[P], tuple[Hashable, ...]],
         max_batch: int = 64,
-        max_inflight: int = 2,
+        max_inflight: int = 1,
     ) -> None:
         self._run_batch = run_batch
         self._keys = keys
