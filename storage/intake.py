@@ -1,9 +1,11 @@
 """Case intake: store a delivery in the inbox once and fold it into the case's current state.
 
-Hot path. Statements are built once from the SQLModel tables (SQLAlchemy Core):
-- PostgreSQL: one data-modifying CTE statement in autocommit, so a delivery costs one round trip;
-  the inbox insert decides (ON CONFLICT DO NOTHING) whether the rest runs at all.
-- SQLite: the same inserts in one short transaction, writes serialised in-process.
+Hot path. Statements are built once from the SQLModel tables (SQLAlchemy Core). Deliveries that
+arrive while the database is busy are grouped (`storage.batching.GroupCommit`):
+- PostgreSQL: one data-modifying CTE statement in autocommit for the whole group, so a group
+  costs one round trip and one commit; the inbox insert decides (ON CONFLICT DO NOTHING) which
+  deliveries are new and reach the other tables.
+- SQLite: the same inserts per delivery, the whole group in one writer transaction.
 
 The case's state follows the newest event by event time; an older event enters the history
 (and `events_count`) but does not move the state. The end of a case (first end-status event) and
@@ -549,16 +551,17 @@ class IntakeStore:
                 name: compile_statement(stmt, dialect) for name, stmt in _build_sqlite().items()
             }
             self._writer = SqliteWriter(make_url(self._url).database or "")
+            run_batch = self._record_sqlite_batch
         else:
             self._pg = compile_statement(_build_postgres(), engine.dialect)
             self._pool_lock = asyncio.Lock()
-            self._batches: GroupCommit[dict[str, Any], IntakeOutcome] = GroupCommit(
-                self._record_batch, keys=_batch_keys, max_batch=max_batch, max_inflight=max_inflight
-            )
+            run_batch = self._record_batch
+        self._batches: GroupCommit[dict[str, Any], IntakeOutcome] = GroupCommit(
+            run_batch, keys=_batch_keys, max_batch=max_batch, max_inflight=max_inflight
+        )
 
     async def close(self) -> None:
-        if not self._sqlite:
-            await self._batches.drain()
+        await self._batches.drain()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
@@ -576,11 +579,15 @@ class IntakeStore:
         """Store the delivery once; return whether it was new and the case's status."""
         params = _params(record)
         with translate_errors():
-            if self._writer is not None:
-                return await self._writer.transaction(
-                    lambda conn: self._record_sqlite(conn, params, record.status)
-                )
             return await self._batches.submit(params)
+
+    async def _record_sqlite_batch(self, batch: Sequence[dict[str, Any]]) -> list[IntakeOutcome]:
+        """Run one batch in one writer transaction: one thread hop and one commit for all."""
+        assert self._writer is not None
+        with translate_errors():
+            return await self._writer.transaction(
+                lambda conn: [self._record_sqlite(conn, params) for params in batch]
+            )
 
     async def _record_batch(self, batch: Sequence[dict[str, Any]]) -> list[IntakeOutcome]:
         """Run one batch (distinct keys and cases) as one statement in one transaction."""
@@ -602,13 +609,11 @@ class IntakeStore:
                 outcomes.append(IntakeOutcome(created=True, status=status))
         return outcomes
 
-    def _record_sqlite(
-        self, conn: sqlite3.Connection, params: dict[str, Any], status: int
-    ) -> IntakeOutcome:
+    def _record_sqlite(self, conn: sqlite3.Connection, params: dict[str, Any]) -> IntakeOutcome:
         lite = self._lite
         if fetch_one(conn, lite["event"], params) is None:
             prior = fetch_one(conn, lite["prior"], params)
-            return IntakeOutcome(created=False, status=prior[0] if prior else status)
+            return IntakeOutcome(created=False, status=prior[0] if prior else params["status"])
         for name in ("agency", "rename", "procedure"):
             conn.execute(lite[name].sql, lite[name].args(params))
         if params["has_officer"]:
