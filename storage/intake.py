@@ -175,7 +175,7 @@ def _batch_arguments(batch: Sequence[dict[str, Any]]) -> dict[str, Any]:
     rows = []
     payloads = []
     for position, params in enumerate(batch, start=1):
-        row = dict(params)
+        row = dict(params)  # a copy: a failed batch is retried from the same params
         row["i"] = position
         payloads.append(json.dumps(row.pop("payload"), ensure_ascii=False))
         for name in _DATETIME_FIELDS:

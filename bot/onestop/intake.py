@@ -76,12 +76,14 @@ class IntakeService:
         self, dossier: Dossier, *, key: str, payload: dict[str, Any], token: str
     ) -> CaseEventRecord:
         hashed_phone = phone_hash(self._key, dossier.phone) if dossier.phone else None
-        stored = dict(payload)
         # The inbox keeps the delivery, but never a raw phone number or e-mail address.
-        if "SoDienThoai" in stored:
-            stored["SoDienThoai"] = f"hmac:{hashed_phone[:16]}" if hashed_phone else None
-        if "Email" in stored:
-            stored["Email"] = "redacted" if dossier.email else None
+        stored = payload
+        if "SoDienThoai" in payload or "Email" in payload:
+            stored = dict(payload)
+            if "SoDienThoai" in stored:
+                stored["SoDienThoai"] = f"hmac:{hashed_phone[:16]}" if hashed_phone else None
+            if "Email" in stored:
+                stored["Email"] = "redacted" if dossier.email else None
         return CaseEventRecord(
             idempotency_key=key,
             case_code=dossier.case_code,
