@@ -23,14 +23,18 @@ async def test_intake_link_survey_completed(
     assert (await read_case(service, "HS-1"))["survey"] == {"status": "linked", "answers": 0}
 
     await post_event(
-        service, dossier("HS-1", TrangThaiHoSo=10, ThoiDiemXuLy="20261005090000",
-                         NgayTra="20261005090000"),
+        service,
+        dossier("HS-1", TrangThaiHoSo=10, ThoiDiemXuLy="20261005090000", NgayTra="20261005090000"),
     )
     question = await telegram.wait_for_message(CITIZEN, button="Rất hài lòng")
     assert "HS-1" in question.text and "Câu 1/" in question.text
     labels = [label.split(". ", 1)[-1] for label in question.button_labels]
     assert labels == [
-        "Rất không hài lòng", "Không hài lòng", "Bình thường", "Hài lòng", "Rất hài lòng",
+        "Rất không hài lòng",
+        "Không hài lòng",
+        "Bình thường",
+        "Hài lòng",
+        "Rất hài lòng",
     ]
     assert (await read_case(service, "HS-1"))["survey"]["status"] == "invited"
 

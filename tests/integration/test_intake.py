@@ -220,17 +220,16 @@ async def test_a_burst_of_mixed_deliveries_applies_each_exactly_once(
         agency = f"XA-{n % 3}"
         for step in LIFECYCLE:
             deliveries.append({**step, "MaHoSo": code, "MaCoQuan": agency})
-    if deliveries:
-        # A new procedure and officer on some, an unnamed agency that gets its name later.
-        deliveries[5] = {**deliveries[5], "MaTTHC": "9.999999", "TenTTHC": "Thủ tục mới"}
-        deliveries[9] = {**deliveries[9], "NguoiXuLy": "Phạm Thị Lan"}
+    # A new procedure and a new officer arrive inside the burst.
+    deliveries[5] = {**deliveries[5], "MaTTHC": "9.999999", "TenTTHC": "Thủ tục mới"}
+    deliveries[9] = {**deliveries[9], "NguoiXuLy": "Phạm Thị Lan"}
     order = sorted(range(len(deliveries)), key=lambda i: (i * 7919) % len(deliveries))
     burst = [deliveries[i] for i in order] + deliveries[:20]  # twenty repeats at the end
     answers = await asyncio.gather(*(post(client, d) for d in burst))
     statuses = [status for status, _ in answers]
     assert statuses.count(202) == 160
     assert statuses.count(200) == 20
-    for (status, body), sent in zip(answers, burst, strict=True):
+    for (_status, body), sent in zip(answers, burst, strict=True):
         assert body["MaHoSo"] == sent["MaHoSo"]
         assert 2 <= body["TrangThaiHoSo"] <= 10
     events = await rows(migrated_url, "SELECT count(*) AS n FROM case_events")
