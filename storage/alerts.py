@@ -1,7 +1,9 @@
 """Roles granted by one-time invites, and alerts to agency heads with their closed loop.
 
 Alerts and the messages announcing them are written in one transaction (outbox). Times are
-naive UTC.
+naive UTC. A head's `/mute` (table `alert_mutes`) holds non-urgent alert messages to their chat:
+they are queued with a later `not_before`, so they arrive when the mute ends and are never lost;
+complaint alerts (money asked, harassment) are never held.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from storage.models import (
     RoleInvite,
     Survey,
 )
+from storage.mutes import held_for_mutes
 from storage.outbox import OutboxIntent, enqueue
 
 invites_t = RoleInvite.__table__  # type: ignore[attr-defined]
@@ -220,6 +223,13 @@ class AlertStore:
         )
         return default if value is None else float(value)
 
+    async def min_sample(self, agency_code: str, default: int = 30) -> int:
+        """The answers an agency needs before its SIPAS is alerted on, or the default."""
+        value = await self._scalar(
+            select(agencies_t.c.min_sample).where(agencies_t.c.code == agency_code)
+        )
+        return default if value is None else int(value)
+
     async def parent_of(self, agency_code: str) -> str | None:
         parent = await self._scalar(
             select(agencies_t.c.parent_code).where(agencies_t.c.code == agency_code)
@@ -260,7 +270,8 @@ class AlertStore:
                 alert_id = (await conn.execute(stmt)).scalar()
                 if alert_id is None:
                     return None
-                await enqueue(conn, intents_for(int(alert_id)), now=now)
+                intents = await held_for_mutes(conn, intents_for(int(alert_id)), complaint, now)
+                await enqueue(conn, intents, now=now)
         return int(alert_id)
 
     async def alert(self, alert_id: int) -> AlertRow | None:
@@ -367,6 +378,7 @@ class AlertStore:
         *,
         now: datetime,
         intents: Sequence[OutboxIntent],
+        complaint: bool = False,
     ) -> bool:
         with translate_errors():
             async with self.engine.begin() as conn:
@@ -376,7 +388,9 @@ class AlertStore:
                     .values(escalated_at=now)
                 )
                 if result.rowcount:
-                    await enqueue(conn, intents, now=now)
+                    await enqueue(
+                        conn, await held_for_mutes(conn, intents, complaint, now), now=now
+                    )
         return bool(result.rowcount)
 
     async def survey_facts(self, survey_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -160,6 +160,9 @@ class Chat(SQLModel, table=True):
     phone_hash: str | None = Field(default=None, max_length=64)
     # An alert this chat (a head) is writing a "handled" note for.
     pending_note_alert: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
+    # The Telegram name of a chat holding a role (admins read it in /nguoi and /audit);
+    # never stored for citizens.
+    display_name: str | None = Field(default=None, max_length=200)
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
@@ -399,3 +402,61 @@ class AgencyDailyScore(SQLModel, table=True):
     n3: int = Field(default=0)
     n4: int = Field(default=0)
     n5: int = Field(default=0)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One line of the append-only audit log: a change (before → after) or a refusal.
+
+    `at` is naive UTC; `actor_chat_id` is None for the service itself (e.g. the CLI).
+    Nothing in the bot updates or deletes these rows.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    at: NaiveDatetime = Field(default_factory=utcnow, index=True)
+    actor_chat_id: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
+    actor_label: str = Field(max_length=200)
+    action: str = Field(max_length=64, index=True)
+    target: str = Field(default="", max_length=200)
+    before: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class ChatDialog(SQLModel, table=True):
+    """The one guided conversation a chat has open (an admin editing a question, ...)."""
+
+    __tablename__ = "chat_dialogs"
+
+    chat_id: int = Field(
+        sa_column=Column(BigId, ForeignKey("chats.id"), primary_key=True, autoincrement=False)
+    )
+    kind: str = Field(max_length=64)
+    state: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class RuntimeSetting(SQLModel, table=True):
+    """A setting an admin changed by chat; it overrides the environment's value."""
+
+    __tablename__ = "runtime_settings"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: Any = Field(sa_column=Column(JSON, nullable=False))
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
+    updated_by: str | None = Field(default=None, max_length=200)
+
+
+class AlertMute(SQLModel, table=True):
+    """A head's `/mute`: non-urgent alerts to this chat wait until `until` (naive UTC).
+
+    Complaints (money asked, harassment) are never held.
+    """
+
+    __tablename__ = "alert_mutes"
+
+    chat_id: int = Field(
+        sa_column=Column(BigId, ForeignKey("chats.id"), primary_key=True, autoincrement=False)
+    )
+    until: NaiveDatetime
+    set_at: NaiveDatetime = Field(default_factory=utcnow)

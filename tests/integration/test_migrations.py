@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from storage.db import create_engine, migrate_async
+from storage.db import alembic_config, create_engine, migrate_async
 
 TABLES = {
     "agencies",
@@ -28,6 +29,9 @@ TABLES = {
     "role_grants",
     "alerts",
     "agency_daily_scores",
+    "audit_log",
+    "chat_dialogs",
+    "runtime_settings",
 }
 
 
@@ -44,7 +48,7 @@ async def test_migrations_create_every_table_from_empty(database_url: str) -> No
     finally:
         await engine.dispose()
     assert names >= TABLES
-    assert version == "0006"
+    assert version == ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
     assert any(u["column_names"] == ["idempotency_key"] for u in uniques)
 
 
