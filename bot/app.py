@@ -107,6 +107,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
             service=service,
             on_username=known,
             alerts=app[ALERTS],
+            commands=app[SERVICES].commands,
         )
         app[TELEGRAM] = channel
         renderer = TelegramRenderer(service.forms, today=lambda: service.clock.local_now().date())
@@ -121,6 +122,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
         per_chat_burst=settings.telegram_chat_burst,
         now=service.clock.utcnow,
     )
+    app[SERVICES].commands.pace = lambda chat_id: dispatcher.slot(CHANNEL, chat_id)
     loop = SurveyLoop(service, sweep_interval=settings.survey_sweep_seconds)
     service.wake = dispatcher.wake
     app[ALERTS].wake = dispatcher.wake

@@ -318,7 +318,16 @@ def cmd_invite(args: argparse.Namespace) -> None:
 
     async def invite(services: Any) -> str:
         agency = args.agency if args.role == "head" else None
-        return str(await services.alerts.invite(args.role, agency))
+        payload = str(await services.alerts.invite(args.role, agency))
+        await services.commands.dispatcher.audit.store.append(
+            at=services.clock.utcnow(),
+            actor_chat_id=None,
+            actor_label="CLI (sipas invite)",
+            action="invite",
+            target=f"{args.role}:{agency}" if agency else args.role,
+            after={"role": args.role, "agency": agency, "valid_hours": 72},
+        )
+        return payload
 
     try:
         payload = _with_services(settings, invite)

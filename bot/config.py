@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     )
     index_rule: str = Field("share_at_least:4", validation_alias=_env("SIPAS_INDEX_RULE"))
     shutdown_timeout_seconds: float = Field(30.0, validation_alias=_env("SIPAS_SHUTDOWN_TIMEOUT"))
+    escalation_hours: float = Field(8.0, gt=0, validation_alias=_env("SIPAS_ESCALATION_HOURS"))
+    command_rate_per_minute: int = Field(
+        20, gt=0, validation_alias=_env("SIPAS_COMMAND_RATE_PER_MINUTE")
+    )
 
     @field_validator(
         "onestop_secrets",
@@ -163,13 +167,7 @@ class Settings(BaseSettings):
     @field_validator("quiet_hours")
     @classmethod
     def _quiet(cls, value: str) -> str:
-        match = _QUIET_RE.match(value) if value.strip() else None
-        if value.strip() and (
-            match is None
-            or any(int(h) > 23 for h in match.groups()[0::2])
-            or any(int(m) > 59 for m in match.groups()[1::2])
-        ):
-            raise ValueError("SIPAS_QUIET_HOURS must look like 21:00-07:00 (or be empty)")
+        parse_quiet_hours(value)
         return value.strip()
 
     @field_validator("public_url", "telegram_api_base_url")
@@ -183,8 +181,30 @@ class Settings(BaseSettings):
 
     @cached_property
     def quiet_window(self) -> tuple[time, time] | None:
-        match = _QUIET_RE.match(self.quiet_hours) if self.quiet_hours else None
-        if match is None:
-            return None
-        h1, m1, h2, m2 = (int(g) for g in match.groups())
-        return time(h1, m1), time(h2, m2)
+        return parse_quiet_hours(self.quiet_hours)
+
+
+def parse_quiet_hours(value: str) -> tuple[time, time] | None:
+    """`21:00-07:00` → (21:00, 07:00); empty → None; anything else raises ValueError."""
+    if not value.strip():
+        return None
+    match = _QUIET_RE.match(value)
+    if (
+        match is None
+        or any(int(h) > 23 for h in match.groups()[0::2])
+        or any(int(m) > 59 for m in match.groups()[1::2])
+    ):
+        raise ValueError("SIPAS_QUIET_HOURS must look like 21:00-07:00 (or be empty)")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    return time(h1, m1), time(h2, m2)
+
+
+# Settings an admin may change by chat (stored in `runtime_settings`, overriding the
+# environment in the running service and after a restart).
+RUNTIME_FIELDS = (
+    "reminder_hours",
+    "survey_expiry_days",
+    "quiet_hours",
+    "survey_status",
+    "escalation_hours",
+)

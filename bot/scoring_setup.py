@@ -18,7 +18,9 @@ async def question_meta(engine: AsyncEngine) -> QuestionMeta:
     forms = [builtin(base) for base in FORMS]
     with translate_errors():
         async with engine.connect() as conn:
-            rows = (await conn.execute(select(forms_t.c.definition).order_by(forms_t.c.id))).all()
+            # Only versions surveys can have used: an unpublished draft must not change scoring.
+            stmt = select(forms_t.c.definition).where(forms_t.c.status != "draft")
+            rows = (await conn.execute(stmt.order_by(forms_t.c.id))).all()
     forms += [Questionnaire.from_dict(dict(row.definition)) for row in rows]
     meta: dict[str, tuple[int | None, str]] = {}
     for form in forms:  # later versions win for a reused code

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock
-from bot.config import Settings
+from bot.commands.access import AccessControl, Auditor, CommandRateLimit
+from bot.commands.admin import AdminCommands
+from bot.commands.admin_settings import RuntimeConfig, SettingsCommands
+from bot.commands.dispatch import CommandDispatcher
+from bot.commands.head import HeadCommands
+from bot.commands.menus import MenuPublisher
+from bot.commands.questionnaire_admin import QuestionnaireAdmin
+from bot.config import Settings, parse_quiet_hours
 from bot.heads.service import AlertService
 from bot.onestop.intake import IntakeService
 from bot.scoring_setup import question_meta
@@ -17,10 +28,30 @@ from scheduler.runner import Job, JobRunner, hour_period, month_period, quarter_
 from scheduler.scoring_jobs import daily_job
 from scheduler.workdays import WorkCalendar
 from storage.alerts import AlertStore
+from storage.audit import AuditStore
 from storage.cases import CaseReader, service_secret
+from storage.dialogs import DialogStore
+from storage.errors import StorageError
 from storage.intake import IntakeStore
 from storage.jobs import JobClaims
+from storage.roles import RoleStore
+from storage.runtime_settings import RuntimeSettingsStore
 from storage.surveys import SurveyStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ChatCommands:
+    """Admin and head commands by chat: who may do what, routing, menus, runtime settings."""
+
+    dispatcher: CommandDispatcher
+    access: AccessControl
+    menus: MenuPublisher
+    runtime: RuntimeConfig
+    roles: RoleStore
+    # Set by the app once the outbox dispatcher exists: direct replies share its send limits.
+    pace: Callable[[int], AbstractAsyncContextManager[None]] | None = None
 
 
 @dataclass
@@ -31,6 +62,7 @@ class Services:
     cases: CaseReader
     surveys: SurveyService
     alerts: AlertService
+    commands: ChatCommands
 
     async def close(self) -> None:
         await self.intake.close()
@@ -64,9 +96,119 @@ async def build_services(settings: Settings, engine: AsyncEngine) -> Services:
         rule=settings.rule,
     )
     surveys.on_completed = alerts.on_survey_completed
-    surveys.on_invite = alerts.redeem
     surveys.on_note = alerts.take_note
-    return Services(engine, clock, intake, CaseReader(engine), surveys, alerts)
+    commands = await build_commands(settings, engine, clock, surveys, alerts, intake)
+    return Services(engine, clock, intake, CaseReader(engine), surveys, alerts, commands)
+
+
+def apply_runtime(surveys: SurveyService, alerts: AlertService, values: dict[str, Any]) -> None:
+    """Put the effective runtime settings into the running services."""
+    surveys.reminder_after = timedelta(hours=float(values["reminder_hours"]))
+    surveys.expiry = timedelta(days=float(values["survey_expiry_days"]))
+    surveys.quiet_window = parse_quiet_hours(str(values["quiet_hours"] or ""))
+    surveys.survey_statuses = (9, 10) if int(values["survey_status"]) == 9 else (10,)
+    alerts.escalate_after_seconds = float(values["escalation_hours"]) * 3600
+
+
+async def build_commands(
+    settings: Settings,
+    engine: AsyncEngine,
+    clock: Clock,
+    surveys: SurveyService,
+    alerts: AlertService,
+    intake: IntakeService,
+) -> ChatCommands:
+    """The command modules behind one dispatcher, and the invite hook that refreshes menus."""
+    roles = RoleStore(engine)
+    audit_store = AuditStore(engine)
+    audit = Auditor(audit_store, clock)
+    access = AccessControl(
+        roles=roles,
+        chats=surveys.store,
+        clock=clock,
+        admin_ids=settings.admin_telegram_ids,
+        inspector_ids=settings.inspector_telegram_ids,
+    )
+    dispatcher = CommandDispatcher(
+        modules=[],
+        audit=audit,
+        dialogs=DialogStore(engine),
+        limiter=CommandRateLimit(limit=settings.command_rate_per_minute),
+        now=clock.utcnow,
+    )
+    menus = MenuPublisher(dispatcher=dispatcher, access=access, roles=roles)
+    runtime = RuntimeConfig(
+        settings,
+        RuntimeSettingsStore(engine),
+        clock,
+        apply=lambda values: apply_runtime(surveys, alerts, values),
+    )
+    try:
+        await runtime.load()
+    except StorageError as exc:
+        log.warning("runtime settings not loaded (database down)", extra={"error": str(exc)})
+
+    def env_role(role: str, channel: str, external_id: str) -> bool:
+        if role == "admin":
+            return access.bootstrap_admin(channel, external_id)
+        return (
+            role == "inspector"
+            and channel == access.channel
+            and external_id in access.inspector_ids
+        )
+
+    dispatcher.add(
+        AdminCommands(
+            roles=roles,
+            audit_store=audit_store,
+            audit=audit,
+            alerts=alerts,
+            clock=clock,
+            bot_username=lambda: intake.telegram_username,
+            env_role=env_role,
+            on_roles_changed=menus.refresh,
+        )
+    )
+    dispatcher.add(SettingsCommands(config=runtime, audit=audit))
+    dispatcher.add(
+        QuestionnaireAdmin(
+            engine=engine, surveys=surveys, audit=audit, dialogs=dispatcher, clock=clock
+        )
+    )
+    dispatcher.add(
+        HeadCommands(
+            engine=engine,
+            alerts=alerts,
+            audit=audit,
+            dialogs=dispatcher,
+            clock=clock,
+            rule=settings.rule,
+        )
+    )
+
+    async def on_invite(chat_id: int, payload: str) -> None:
+        before = set(await roles.grants_of(chat_id))
+        await alerts.redeem(chat_id, payload)
+        gained = set(await roles.grants_of(chat_id)) - before
+        if not gained:
+            return
+        ref = await roles.chat_ref(chat_id)
+        if ref is not None:
+            caller = await access.for_chat(
+                chat_id=chat_id, channel=ref[0], external_id=ref[1], language=ref[2], name=ref[3]
+            )
+            for role, agency in sorted(gained):
+                await audit.record(
+                    actor=caller,
+                    action="grant",
+                    target=f"{role}:{agency}" if agency else role,
+                    before=None,
+                    after={"role": role, "agency": agency or None, "via": "invite"},
+                )
+        await menus.refresh(chat_id)
+
+    surveys.on_invite = on_invite
+    return ChatCommands(dispatcher, access, menus, runtime, roles)
 
 
 def job_runner(services: Services, settings: Settings) -> JobRunner:

@@ -63,6 +63,9 @@ class AlertService:
         self.inspector_ids = tuple(inspector_ids)
         self.rule = rule
         self.wake = wake or (lambda: None)
+        # Working seconds before an unacknowledged alert goes to the parent agency's heads
+        # (an admin may change it by chat: runtime settings).
+        self.escalate_after_seconds: float = ESCALATE_AFTER_SECONDS
 
     # -- invites ----------------------------------------------------------------------------
 
@@ -283,10 +286,11 @@ class AlertService:
         now_local = self.clock.local_now()
         escalated = 0
         for alert in await self.store.unacknowledged(
-            created_before=self.clock.utcnow() - timedelta(hours=8)
+            created_before=self.clock.utcnow() - timedelta(seconds=self.escalate_after_seconds)
         ):
             created_local = self.clock.local_now() - (self.clock.utcnow() - alert.created_at)
-            if self.calendar.working_seconds(created_local, now_local) < ESCALATE_AFTER_SECONDS:
+            worked = self.calendar.working_seconds(created_local, now_local)
+            if worked < self.escalate_after_seconds:
                 continue
             parent = await self.store.parent_of(alert.agency_code)
             heads = await self.store.role_chats("head", parent) if parent else []
@@ -299,7 +303,9 @@ class AlertService:
                 )
                 for chat in heads
             ]
-            if await self.store.escalate(alert.id, now=self.clock.utcnow(), intents=intents):
+            if await self.store.escalate(
+                alert.id, now=self.clock.utcnow(), intents=intents, complaint=alert.complaint
+            ):
                 escalated += 1
         if escalated:
             self.wake()
@@ -313,8 +319,10 @@ class AlertService:
             by_agency.setdefault(agency_code, []).append(chat_id)
         sent = 0
         for agency_code, heads in by_agency.items():
+            # An admin may set the agency's own minimum sample by chat (/comau).
+            min_sample = await self.store.min_sample(agency_code, meta_min_sample)
             figures = await digest_figures(
-                self.store.engine, [agency_code], today, min_sample=meta_min_sample, rule=self.rule
+                self.store.engine, [agency_code], today, min_sample=min_sample, rule=self.rule
             )
             name = await self.store.agency_name(agency_code) or agency_code
             payload = {**figures, "agency": name}
@@ -333,7 +341,7 @@ class AlertService:
             sent += len(heads)
             threshold = await self.store.threshold(agency_code)
             sipas, n = figures["sipas_mtd"], int(figures["n_mtd"])  # type: ignore[call-overload]
-            if sipas is not None and n >= meta_min_sample and float(sipas) < threshold:  # type: ignore[arg-type]
+            if sipas is not None and n >= min_sample and float(sipas) < threshold:  # type: ignore[arg-type]
                 alert = {
                     "kind": "below_threshold",
                     "agency": name,
@@ -405,11 +413,15 @@ class AlertService:
     # -- the closed loop ----------------------------------------------------------------------
 
     async def _may_act(self, chat_id: int, agency_code: str, complaint: bool) -> bool:
-        if chat_id in await self.store.role_chats("head", agency_code):
-            return True
-        parent = await self.store.parent_of(agency_code)
-        if parent and chat_id in await self.store.role_chats("head", parent):
-            return True
+        """Heads of the agency or of any agency above it (they see it in /alerts), and for a
+        complaint the inspectors."""
+        code: str | None = agency_code
+        seen: set[str] = set()
+        while code is not None and code not in seen:
+            if chat_id in await self.store.role_chats("head", code):
+                return True
+            seen.add(code)
+            code = await self.store.parent_of(code)
         if not complaint:
             return False
         inspectors = await self.store.role_chats("inspector")

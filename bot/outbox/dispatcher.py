@@ -15,7 +15,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, TypeAlias
@@ -146,6 +146,21 @@ class Dispatcher:
     def in_flight(self) -> int:
         """Sends under way."""
         return len(self._in_flight)
+
+    @contextlib.asynccontextmanager
+    async def slot(self, channel: str, chat_id: int) -> AsyncIterator[None]:
+        """Hold a send slot for a message sent outside the outbox (a command's direct reply),
+        so it counts against the same per-chat and per-bot limits as the outbox's sends."""
+        await self._per_chat.acquire(chat_id)
+        budget = self._global.get(channel)
+        if budget is None:
+            yield
+            return
+        await budget.acquire()
+        try:
+            yield
+        finally:
+            budget.release()
 
     def wake(self) -> None:
         """New rows were enqueued: look now instead of at the next poll."""

@@ -111,6 +111,10 @@ class FormCache:
             self._forms[version] = form
         return form
 
+    def forget_active(self) -> None:
+        """Look the active version up again on the next call (after a publish)."""
+        self._active = None
+
     async def active(self) -> Questionnaire:
         """The active version; looked up at most once every few seconds."""
         now = monotonic()

@@ -18,6 +18,7 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.heads.service import AlertService
+from bot.services import ChatCommands
 from bot.survey.service import SurveyService
 from bot.telegram import handlers
 
@@ -56,6 +57,7 @@ class TelegramChannel:
         service: SurveyService,
         on_username: Callable[[str], None],
         alerts: AlertService | None = None,
+        commands: ChatCommands | None = None,
     ) -> None:
         self._token = token
         self._base_url = base_url
@@ -64,6 +66,7 @@ class TelegramChannel:
         self._secret = webhook_secret
         self._service = service
         self._alerts = alerts
+        self._commands = commands
         self._on_username = on_username
         self.application: Application | None = None
         self._ready = False
@@ -82,7 +85,7 @@ class TelegramChannel:
         if self._mode == "webhook":
             builder = builder.updater(None)
         application = builder.build()
-        handlers.register(application, self._service, self._alerts)
+        handlers.register(application, self._service, self._alerts, self._commands)
         self.application = application
         delay = 1.0
         while True:
@@ -118,6 +121,14 @@ class TelegramChannel:
         )
 
     async def _set_commands(self, bot: Bot) -> None:
+        if self._commands is not None:
+            # Per-scope menus: everyone's by default, admins' and heads' in their own chats.
+            self._commands.menus.bot = self.bot
+            try:
+                await self._commands.menus.publish_all()
+            except Exception:
+                log.exception("could not publish the command menus")
+            return
         try:
             for language, commands in COMMANDS.items():
                 await bot.set_my_commands(

@@ -1,8 +1,15 @@
-"""Thin python-telegram-bot handlers: parse the update, call the survey service, show results."""
+"""Thin python-telegram-bot handlers: parse the update, call the services, show results.
+
+Citizens' commands, answers and buttons go to the survey service (its messages go through the
+outbox). Admin and head commands, their buttons and guided conversations go to the command
+dispatcher (`bot.commands.dispatch`), whose `Reply` values `bot.telegram.replies` sends. Every
+command passes the per-chat rate limit first.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from telegram import Message, Update
 from telegram.error import TelegramError
@@ -15,15 +22,19 @@ from telegram.ext import (
     filters,
 )
 
+from bot.commands.base import Caller, PressResult, Reply
 from bot.heads.service import AlertService
+from bot.services import ChatCommands
 from bot.survey.service import ChatRef, SurveyService
 from bot.telegram.render import answered_text, parse_press, question_keyboard
+from bot.telegram.replies import MAX_CAPTION, MAX_TEXT, markup, send_in_background, split_text
 from bot.telegram.sender import CHANNEL
 from bot.texts import chat_text, head_text
 
 log = logging.getLogger(__name__)
 SERVICE_KEY = "survey_service"
 ALERTS_KEY = "alert_service"
+COMMANDS_KEY = "chat_commands"
 
 
 def _service(context: ContextTypes.DEFAULT_TYPE) -> SurveyService:
@@ -42,30 +53,136 @@ def _private(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type == "private"
 
 
+def _commands(context: ContextTypes.DEFAULT_TYPE) -> ChatCommands | None:
+    found: ChatCommands | None = context.application.bot_data.get(COMMANDS_KEY)
+    return found
+
+
+async def _caller(update: Update, commands: ChatCommands) -> Caller:
+    chat = _chat(update)
+    user = update.effective_user
+    return await commands.access.caller(
+        channel=chat.channel,
+        external_id=chat.external_id,
+        language=chat.language,
+        name=user.full_name if user else "",
+    )
+
+
+async def _gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[bool, Caller | None]:
+    """The per-chat command rate limit: (go on?, the caller when commands are wired)."""
+    commands = _commands(context)
+    if commands is None or update.effective_chat is None:
+        return True, None
+    caller = await _caller(update, commands)
+    verdict = commands.dispatcher.rate(caller)
+    if verdict == "warn":
+        send_replies(context, caller, [commands.dispatcher.flood_reply(caller)])
+    return verdict == "ok", caller
+
+
+def send_replies(
+    context: ContextTypes.DEFAULT_TYPE, caller: Caller, replies: Sequence[Reply]
+) -> None:
+    """Send command replies in the background, in order per chat, within the send limits."""
+    commands = _commands(context)
+    send_in_background(
+        context.application, caller, replies, pace=commands.pace if commands else None
+    )
+
+
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Link the case behind /start <payload>, or welcome."""
-    if _private(update):
-        await _service(context).on_start(_chat(update), context.args[0] if context.args else None)
+    if not _private(update):
+        return
+    go, caller = await _gate(update, context)
+    if not go:
+        return
+    await _service(context).on_start(_chat(update), context.args[0] if context.args else None)
+    commands = _commands(context)
+    if caller is not None and commands is not None:
+        await commands.menus.refresh_if_privileged(caller)
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Explain the commands."""
+    """Explain the commands; admins and heads also get the list of their own."""
+    go, caller = await _gate(update, context)
+    if not go:
+        return
     await _service(context).on_help(_chat(update))
+    commands = _commands(context)
+    if caller is not None and commands is not None and update.effective_chat is not None:
+        send_replies(context, caller, commands.dispatcher.help(caller))
+        await commands.menus.refresh_if_privileged(caller)
 
 
 async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Opt out of everything."""
-    await _service(context).on_stop(_chat(update))
+    if (await _gate(update, context))[0]:
+        await _service(context).on_stop(_chat(update))
 
 
 async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Switch between Vietnamese and English."""
-    await _service(context).on_language(_chat(update), context.args[0] if context.args else None)
+    if (await _gate(update, context))[0]:
+        await _service(context).on_language(
+            _chat(update), context.args[0] if context.args else None
+        )
 
 
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show a linked case's state."""
-    await _service(context).on_status(_chat(update), " ".join(context.args or []) or None)
+    if (await _gate(update, context))[0]:
+        await _service(context).on_status(_chat(update), " ".join(context.args or []) or None)
+
+
+def _command_name(message: Message) -> tuple[str, list[str]]:
+    """`/name@bot arg1 arg2` → ("name", ["arg1", "arg2"])."""
+    head, *args = (message.text or "").split()
+    return head[1:].split("@", 1)[0].lower(), args
+
+
+async def module_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An admin or head command (or /cancel) in a private chat; anything else gets the help."""
+    message = update.effective_message
+    commands = _commands(context)
+    if message is None or commands is None or not _private(update):
+        await unknown_command(update, context)
+        return
+    go, caller = await _gate(update, context)
+    if not go or caller is None:
+        return
+    name, args = _command_name(message)
+    if not commands.dispatcher.knows(name):
+        await _service(context).on_help(_chat(update))
+        return
+    replies = await commands.dispatcher.command(caller, name, args)
+    send_replies(context, caller, replies)
+
+
+async def module_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button of an admin or head message."""
+    query = update.callback_query
+    commands = _commands(context)
+    assert query is not None and commands is not None
+    caller = await _caller(update, commands)
+    result: PressResult = await commands.dispatcher.press(caller, query.data or "")
+    await query.answer(result.notice[:200] if result.notice else None)
+    message = query.message
+    if result.edit is not None and isinstance(message, Message):
+        try:
+            if message.photo:
+                await query.edit_message_caption(
+                    result.edit.text[:MAX_CAPTION], reply_markup=markup(result.edit)
+                )
+            else:
+                await query.edit_message_text(
+                    split_text(result.edit.text, MAX_TEXT)[0], reply_markup=markup(result.edit)
+                )
+        except TelegramError as exc:
+            log.info("could not edit the pressed message", extra={"error": str(exc)})
+    if result.replies and update.effective_chat is not None:
+        send_replies(context, caller, result.replies)
 
 
 async def alert_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -138,9 +255,17 @@ async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Take a typed answer; clear the buttons (skip) of the question it answered."""
+    """Text for an open admin/head conversation; else a typed survey answer (the buttons of the
+    question it answered are cleared) or a head's note."""
     message = update.effective_message
     assert message is not None
+    commands = _commands(context)
+    if commands is not None:
+        caller = await _caller(update, commands)
+        replies = await commands.dispatcher.text(caller, message.text or "")
+        if replies is not None:
+            send_replies(context, caller, replies)
+            return
     result = await _service(context).on_text(_chat(update), message.text or "")
     if result is None or result.prompt_message_id is None:
         return
@@ -178,13 +303,21 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def register(
-    application: Application, service: SurveyService, alerts: AlertService | None = None
+    application: Application,
+    service: SurveyService,
+    alerts: AlertService | None = None,
+    commands: ChatCommands | None = None,
 ) -> None:
     application.bot_data[SERVICE_KEY] = service
     if alerts is not None:
         application.bot_data[ALERTS_KEY] = alerts
         application.add_handler(CallbackQueryHandler(alert_press, pattern=r"^k:\d+:[ad]$"))
         application.add_handler(CallbackQueryHandler(follow_up_press, pattern=r"^f:\d+:[yn]$"))
+    if commands is not None:
+        application.bot_data[COMMANDS_KEY] = commands
+        application.add_handler(
+            CallbackQueryHandler(module_press, pattern=commands.dispatcher.owns_callback)
+        )
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("help", help_command))
     application.add_handler(CommandHandler("stop", stop))
@@ -192,7 +325,7 @@ def register(
     application.add_handler(CommandHandler("status", status))
     application.add_handler(CallbackQueryHandler(press))
     application.add_handler(MessageHandler(filters.CONTACT, contact))
-    application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    application.add_handler(MessageHandler(filters.COMMAND, module_command))
     application.add_handler(MessageHandler(filters.TEXT & filters.ChatType.PRIVATE, text))
     application.add_handler(MessageHandler(filters.ALL, other))
     application.add_error_handler(on_error)

@@ -88,9 +88,10 @@ async def bot_service(
 async def post_event(service: ServiceProcess, payload: dict[str, Any]) -> dict[str, Any]:
     """Deliver a signed one-stop event and return the JSON answer (asserting 200/202)."""
     body, headers = signed(payload)
-    async with aiohttp.ClientSession() as http, http.post(
-        f"{service.url}/api/v1/onestop/events", data=body, headers=headers
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{service.url}/api/v1/onestop/events", data=body, headers=headers) as response,
+    ):
         assert response.status in (200, 202), await response.text()
         return dict(await response.json())
 
@@ -107,8 +108,9 @@ async def telegram_link(service: ServiceProcess, payload: dict[str, Any]) -> str
 
 
 async def read_case(service: ServiceProcess, code: str) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as http, http.get(
-        f"{service.url}/api/v1/cases/{code}", headers=bearer()
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{service.url}/api/v1/cases/{code}", headers=bearer()) as response,
+    ):
         assert response.status == 200, await response.text()
         return dict(await response.json())

@@ -1,0 +1,1 @@
+"""Admin and head chat commands: roles checked in one place, channel-neutral handlers."""

@@ -1,0 +1,193 @@
+"""Who is calling, what they may do, how often: the one place roles are checked.
+
+- `AccessControl.caller` resolves a `Caller` for a chat on every message, from the live
+  (non-revoked) grants plus the admins and inspectors named in the environment, so a revocation
+  applies to the very next message. A head's scope is every agency headed plus all descendants.
+- `allowed` is the single role check the dispatcher uses for commands, buttons and dialogs.
+- `Auditor` is the `AuditLog` the command modules write to (append-only).
+- `CommandRateLimit` keeps a chat from flooding commands: past the limit a chat gets one polite
+  warning, then silence for a minute.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from bot.clock import Clock
+from bot.commands.base import Caller, Role
+from storage.audit import AuditStore
+from storage.roles import RoleStore
+from storage.surveys import SurveyStore
+
+LANGUAGES = ("vi", "en")
+
+
+def allowed(caller: Caller, role: Role) -> bool:
+    """Whether the caller holds the role a command, button or dialog declares.
+
+    Admins may also run head commands (they see every agency: `Caller.sees`); "reader"
+    commands (read-only views) are open to heads, inspectors and admins.
+    """
+    if role == "reader":
+        return caller.admin or caller.inspector or bool(caller.head_of)
+    return role in caller.roles or (role == "head" and caller.admin)
+
+
+class AccessControl:
+    """Resolves callers from storage and the bootstrap lists of the environment."""
+
+    def __init__(
+        self,
+        *,
+        roles: RoleStore,
+        chats: SurveyStore,
+        clock: Clock,
+        admin_ids: Sequence[str] = (),
+        inspector_ids: Sequence[str] = (),
+        channel: str = "telegram",
+    ) -> None:
+        self.roles = roles
+        self.chats = chats
+        self.clock = clock
+        self.admin_ids = frozenset(str(i).strip() for i in admin_ids if str(i).strip())
+        self.inspector_ids = frozenset(str(i).strip() for i in inspector_ids if str(i).strip())
+        self.channel = channel
+
+    def bootstrap_admin(self, channel: str, external_id: str) -> bool:
+        """Admins named in SIPAS_ADMIN_TELEGRAM_IDS (they cannot be revoked by chat)."""
+        return channel == self.channel and external_id in self.admin_ids
+
+    async def caller(
+        self, *, channel: str, external_id: str, language: str, name: str = ""
+    ) -> Caller:
+        """The caller as of this message: chat row (created on first contact) and roles."""
+        row = await self.chats.chat(
+            channel=channel,
+            external_id=external_id,
+            language=language if language in LANGUAGES else "vi",
+            now=self.clock.utcnow(),
+        )
+        found = await self.for_chat(
+            chat_id=row.id,
+            channel=channel,
+            external_id=external_id,
+            language=row.language,
+            name=name,
+        )
+        if name.strip() and found.roles != {"everyone"}:
+            await self.roles.remember_name(row.id, name.strip())
+        return found
+
+    async def for_chat(
+        self, *, chat_id: int, channel: str, external_id: str, language: str, name: str = ""
+    ) -> Caller:
+        grants = await self.roles.grants_of(chat_id)
+        head_of = frozenset(code for role, code in grants if role == "head" and code)
+        scope = frozenset(await self.roles.descendants(sorted(head_of)))
+        admin = self.bootstrap_admin(channel, external_id) or any(r == "admin" for r, _ in grants)
+        inspector = (channel == self.channel and external_id in self.inspector_ids) or any(
+            r == "inspector" for r, _ in grants
+        )
+        # Only staff are named in the audit log; a citizen stays an id.
+        short = "tg" if channel == "telegram" else channel
+        label = f"{short}:{external_id}"
+        if (admin or inspector or head_of) and name.strip():
+            label = f"{name.strip()} ({label})"
+        return Caller(
+            chat_id=chat_id,
+            channel=channel,
+            external_id=external_id,
+            language=language if language in LANGUAGES else "vi",
+            label=label,
+            admin=admin,
+            inspector=inspector,
+            head_of=head_of,
+            scope=scope | head_of,
+        )
+
+
+class Auditor:
+    """The `AuditLog` of the command modules: one append-only row per change or refusal."""
+
+    def __init__(self, store: AuditStore, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    async def record(
+        self,
+        *,
+        actor: Caller,
+        action: str,
+        target: str,
+        before: Any = None,
+        after: Any = None,
+    ) -> None:
+        await self.store.append(
+            at=self.clock.utcnow(),
+            actor_chat_id=actor.chat_id,
+            actor_label=actor.label,
+            action=action,
+            target=target,
+            before=before,
+            after=after,
+        )
+
+
+Verdict = Literal["ok", "warn", "silent"]
+
+
+@dataclass(slots=True)
+class _Window:
+    times: deque[float] = field(default_factory=deque)
+    silent_until: float = 0.0
+
+
+class CommandRateLimit:
+    """At most `limit` commands per `window` seconds per chat.
+
+    The first command over the limit is answered with a warning ("warn"); the chat's commands
+    are then ignored ("silent") for `silence` seconds, after which it starts afresh.
+    """
+
+    def __init__(
+        self,
+        *,
+        limit: int = 20,
+        window: float = 60.0,
+        silence: float = 60.0,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self.silence = silence
+        self.now = now
+        self._chats: dict[int, _Window] = {}
+
+    def check(self, chat_id: int) -> Verdict:
+        now = self.now()
+        state = self._chats.setdefault(chat_id, _Window())
+        if now < state.silent_until:
+            return "silent"
+        while state.times and state.times[0] <= now - self.window:
+            state.times.popleft()
+        if len(state.times) >= self.limit:
+            state.times.clear()
+            state.silent_until = now + self.silence
+            return "warn"
+        state.times.append(now)
+        if len(self._chats) > 10_000:
+            self._forget(now)
+        return "ok"
+
+    def _forget(self, now: float) -> None:
+        """Drop chats with nothing recent, so the table stays small."""
+        for chat_id in [
+            c
+            for c, s in self._chats.items()
+            if now >= s.silent_until and (not s.times or s.times[-1] <= now - self.window)
+        ]:
+            del self._chats[chat_id]
