@@ -175,15 +175,17 @@ def _batch_arguments(batch: Sequence[dict[str, Any]]) -> dict[str, Any]:
     rows = []
     payloads = []
     for position, params in enumerate(batch, start=1):
-        row = dict(params)  # a copy: a failed batch is retried from the same params
-        row["i"] = position
-        payloads.append(json.dumps(row.pop("payload"), ensure_ascii=False))
+        payloads.append(json.dumps(params["payload"]))
+        # A missing key reads as NULL, so empty fields are left out (a third of the text).
+        # A new dict: a failed batch is retried from the same params.
+        row = {name: value for name, value in params.items() if value is not None}
+        del row["payload"]
         for name in _DATETIME_FIELDS:
-            value = row[name]
-            if value is not None:
-                row[name] = value.isoformat()
+            if name in row:
+                row[name] = row[name].isoformat()
+        row["i"] = position
         rows.append(row)
-    return {"batch": json.dumps(rows, ensure_ascii=False), "payloads": payloads}
+    return {"batch": json.dumps(rows), "payloads": payloads}
 
 
 def _batch_keys(params: dict[str, Any]) -> tuple[tuple[str, str], ...]:

@@ -84,4 +84,4 @@ async def post_event(request: web.Request) -> web.Response:
         metrics.events_rejected.labels("unavailable").inc()
         return error(503, "database unavailable, retry later", headers={"Retry-After": "5"})
     metrics.accepted(reply.created).inc()
-    return json_response(reply.body, status=202 if reply.created else 200)
+    return json_response(reply.body, status=202 if reply.created else 200, ascii_only=True)

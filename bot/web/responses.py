@@ -7,9 +7,11 @@ import json
 from aiohttp import web
 
 
-def json_response(body: object, *, status: int = 200) -> web.Response:
+def json_response(body: object, *, status: int = 200, ascii_only: bool = False) -> web.Response:
+    """A JSON answer; `ascii_only` escapes non-ASCII text (the same JSON, encoded faster: the
+    intake hot path), otherwise Vietnamese stays readable for people reading with curl."""
     return web.Response(
-        body=json.dumps(body, ensure_ascii=False).encode("utf-8", "replace"),
+        body=json.dumps(body, ensure_ascii=ascii_only).encode("utf-8", "replace"),
         status=status,
         content_type="application/json",
         charset="utf-8",
