@@ -27,6 +27,7 @@ from storage.models import (
     QuestionnaireVersion,
     Survey,
 )
+from storage.roles import AgencyRow
 
 agencies_t = Agency.__table__  # type: ignore[attr-defined]
 alerts_t = Alert.__table__  # type: ignore[attr-defined]
@@ -37,15 +38,6 @@ forms_t = QuestionnaireVersion.__table__  # type: ignore[attr-defined]
 surveys_t = Survey.__table__  # type: ignore[attr-defined]
 
 CLOSED_STATUSES = (3, 7, 8)  # refused, withdrawn, stopped: nothing is late any more
-
-
-@dataclass(frozen=True, slots=True)
-class AgencyRow:
-    code: str
-    name: str
-    parent_code: str | None
-    alert_threshold: float | None
-    min_sample: int | None
 
 
 @dataclass(frozen=True, slots=True)

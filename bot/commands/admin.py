@@ -289,26 +289,14 @@ class AdminCommands:
                 raise UsageError(admin_text(lang, "threshold_usage")) from None
             if not 0 <= value <= 100:
                 raise UsageError(admin_text(lang, "threshold_usage"))
-        before = await self._agency(lang, args[0])
-        await self.roles.update_agency(before.code, alert_threshold=value)
-        await self.audit.record(
-            actor=caller,
+        return await self._set_agency_figure(
+            caller,
+            args[0],
+            field="alert_threshold",
             action="agency_threshold",
-            target=before.code,
-            before=before.alert_threshold,
-            after=value,
-        )
-        default = admin_text(lang, "default")
-        return Reply(
-            admin_text(
-                lang,
-                "threshold_set",
-                code=before.code,
-                before=default
-                if before.alert_threshold is None
-                else f"{before.alert_threshold:g}%",
-                after=default if value is None else f"{value:g}%",
-            )
+            value=value,
+            text_key="threshold_set",
+            shown=lambda figure: f"{figure:g}%",
         )
 
     async def min_sample(self, caller: Caller, args: list[str]) -> Reply:
@@ -320,23 +308,43 @@ class AdminCommands:
             if not (args[1].isascii() and args[1].isdigit()) or not 1 <= int(args[1]) <= 10000:
                 raise UsageError(admin_text(lang, "sample_usage"))
             value = int(args[1])
-        before = await self._agency(lang, args[0])
-        await self.roles.update_agency(before.code, min_sample=value)
-        await self.audit.record(
-            actor=caller,
+        return await self._set_agency_figure(
+            caller,
+            args[0],
+            field="min_sample",
             action="agency_min_sample",
-            target=before.code,
-            before=before.min_sample,
-            after=value,
+            value=value,
+            text_key="sample_set",
+            shown=str,
+        )
+
+    async def _set_agency_figure(
+        self,
+        caller: Caller,
+        code: str,
+        *,
+        field: str,
+        action: str,
+        value: float | None,
+        text_key: str,
+        shown: Callable[[Any], str],
+    ) -> Reply:
+        """Set an agency's threshold or minimum sample (None: the default), audited."""
+        lang = caller.language
+        before = await self._agency(lang, code)
+        previous = getattr(before, field)
+        await self.roles.update_agency(before.code, **{field: value})
+        await self.audit.record(
+            actor=caller, action=action, target=before.code, before=previous, after=value
         )
         default = admin_text(lang, "default")
         return Reply(
             admin_text(
                 lang,
-                "sample_set",
+                text_key,
                 code=before.code,
-                before=default if before.min_sample is None else before.min_sample,
-                after=default if value is None else value,
+                before=default if previous is None else shown(previous),
+                after=default if value is None else shown(value),
             )
         )
 
