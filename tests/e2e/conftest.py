@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,26 @@ async def bot_service(
         if service.process is not None and service.process.poll() is None:
             # In a thread: the fake Bot API shares this event loop and must keep answering
             # the bot's last getUpdates while the service shuts down.
+            await asyncio.to_thread(service.stop)
+
+
+Serve = Callable[..., Awaitable[ServiceProcess]]
+
+
+@pytest.fixture
+async def serve(bot_service: ServiceFactory) -> AsyncIterator[Serve]:
+    """`bot_service`, but started and stopped in a thread so the fake Bot API (on this event
+    loop) keeps answering meanwhile — the bot's last getUpdates need not time out."""
+    started: list[ServiceProcess] = []
+
+    async def start(**env: str) -> ServiceProcess:
+        service = await asyncio.to_thread(bot_service, **env)
+        started.append(service)
+        return service
+
+    yield start
+    for service in started:
+        if service.process is not None and service.process.poll() is None:
             await asyncio.to_thread(service.stop)
 
 

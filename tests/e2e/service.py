@@ -73,6 +73,20 @@ class ServiceProcess:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
+    def cli(self, *args: str, timeout: float = 120) -> str:
+        """Run `sipas <args>` beside the service (same directory and settings); its stdout."""
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args],
+            cwd=self.workdir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
     def __enter__(self) -> ServiceProcess:
         self.start()
         return self

@@ -6,7 +6,6 @@ on the old version, one started after gets the new texts."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -14,8 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from storage.db import create_engine
-from tests.e2e.conftest import ServiceFactory, read_case
-from tests.e2e.service import ServiceProcess
+from tests.e2e.conftest import Serve, read_case
 from tests.e2e.test_conversation import after, ask, invite, press, settled
 from tests.fakes.telegram_api import FakeTelegram, SentMessage
 from tests.support import bearer
@@ -30,23 +28,6 @@ OLD_F2 = "về thủ tục hành chính: niêm yết"
 NEW_F1 = "Ông/Bà tìm thông tin và đến nơi làm thủ tục có dễ dàng không?"
 NEW_F2 = "Hồ sơ, giấy tờ và lệ phí có đúng như niêm yết công khai không?"
 F1_WHY = "chưa hài lòng về việc tiếp cận dịch vụ"
-Serve = Callable[..., Awaitable[ServiceProcess]]
-
-
-@pytest.fixture
-async def serve(bot_service: ServiceFactory) -> AsyncIterator[Serve]:
-    """`bot_service` started and stopped in a thread (the fake Bot API shares this loop)."""
-    started: list[ServiceProcess] = []
-
-    async def start(**env: str) -> ServiceProcess:
-        service = await asyncio.to_thread(bot_service, **env)
-        started.append(service)
-        return service
-
-    yield start
-    for service in started:
-        if service.process is not None and service.process.poll() is None:
-            await asyncio.to_thread(service.stop)
 
 
 async def say(telegram: FakeTelegram, chat: int, text: str) -> SentMessage:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Clock, ServiceFactory, post_event, read_case, telegram_link
+from tests.e2e.conftest import Clock, Serve, post_event, read_case, telegram_link
 from tests.e2e.service import ServiceProcess
 from tests.fakes.telegram_api import FakeTelegram, SentMessage
 from tests.support import dossier
@@ -35,24 +34,6 @@ F4 = "về kết quả giải quyết hồ sơ: đúng hẹn"
 COMMENT = "có góp ý gì"
 
 _moments = itertools.count(1)
-Serve = Callable[..., Awaitable[ServiceProcess]]
-
-
-@pytest.fixture
-async def serve(bot_service: ServiceFactory) -> AsyncIterator[Serve]:
-    """`bot_service`, but started and stopped in a thread so the fake Bot API (on this event
-    loop) keeps answering meanwhile — the bot's last getUpdates need not time out."""
-    started: list[ServiceProcess] = []
-
-    async def start(**env: str) -> ServiceProcess:
-        service = await asyncio.to_thread(bot_service, **env)
-        started.append(service)
-        return service
-
-    yield start
-    for service in started:
-        if service.process is not None and service.process.poll() is None:
-            await asyncio.to_thread(service.stop)
 
 
 def moment() -> str:

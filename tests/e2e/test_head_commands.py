@@ -5,8 +5,6 @@ holds a low-score alert until the mute ends while a complaint still arrives at o
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -33,17 +31,7 @@ CRITERIA = [
 
 
 def cli(service: ServiceProcess, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        cwd=service.workdir,
-        env=service.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    return service.cli(*args)
 
 
 async def sql(database_url: str, *statements: str) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 
 import pytest
 from sqlalchemy import text
@@ -21,17 +19,7 @@ AGENCY = "000.00.01.H12"
 
 
 def invite_link(service: ServiceProcess, role: str, *extra: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "invite", role, *extra],
-        cwd=service.workdir,
-        env=service.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip().splitlines()[-1]
+    return service.cli("invite", role, *extra, timeout=60).strip().splitlines()[-1]
 
 
 async def answer(telegram: FakeTelegram, question: SentMessage, label: str) -> SentMessage:
@@ -113,17 +101,7 @@ async def test_head_invite_alert_and_closed_loop(
 
 
 def run_job(service: ServiceProcess, job: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "run-job", job],
-        cwd=service.workdir,
-        env=service.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
+    return service.cli("run-job", job).strip()
 
 
 async def complete_survey(telegram: FakeTelegram, question: SentMessage, level: str) -> None:
