@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage import scores
 from storage.errors import translate_errors
-from storage.intake import local_date
 from storage.models import (
     Agency,
     Alert,
@@ -28,6 +28,7 @@ from storage.models import (
     Survey,
 )
 from storage.roles import AgencyRow
+from storage.scores import day_bounds, read_frame
 
 agencies_t = Agency.__table__  # type: ignore[attr-defined]
 alerts_t = Alert.__table__  # type: ignore[attr-defined]
@@ -50,19 +51,10 @@ class LateCase:
     due_at: datetime
 
 
-def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    return datetime.combine(start, time()), datetime.combine(end + timedelta(days=1), time())
-
-
 async def _rows(engine: AsyncEngine, statement: Any) -> list[Any]:
     with translate_errors():
         async with engine.connect() as conn:
             return list((await conn.execute(statement)).all())
-
-
-async def _frame(engine: AsyncEngine, statement: Any, columns: Sequence[str]) -> pd.DataFrame:
-    rows = await _rows(engine, statement)
-    return pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
 
 
 # -- the agency tree --------------------------------------------------------------------------
@@ -152,38 +144,10 @@ async def level_rows(
     engine: AsyncEngine, start: date, end: date, agency_codes: Sequence[str]
 ) -> pd.DataFrame:
     """Five-level answers dated in [start, end] of these agencies' cases, counted per
-    day/agency/procedure/question/level (the shape `scoring.sipas.counts_from_levels` takes)."""
-    low, high = _bounds(start, end)
-    day = local_date(answers_t.c.answered_at)
-    statement = (
-        select(
-            day.label("day"),
-            cases_t.c.agency_code,
-            cases_t.c.procedure_code,
-            answers_t.c.question_code,
-            answers_t.c.value_int,
-            func.count().label("answers"),
-        )
-        .join(surveys_t, surveys_t.c.id == answers_t.c.survey_id)
-        .join(cases_t, cases_t.c.code == surveys_t.c.case_code)
-        .where(
-            cases_t.c.agency_code.in_(list(agency_codes)),
-            answers_t.c.answered_at >= low,
-            answers_t.c.answered_at < high,
-            answers_t.c.value_int.between(1, 5),
-            answers_t.c.skipped.is_(False),
-        )
-        .group_by(
-            day,
-            cases_t.c.agency_code,
-            cases_t.c.procedure_code,
-            answers_t.c.question_code,
-            answers_t.c.value_int,
-        )
-    )
-    columns = ("day", "agency_code", "procedure_code", "question_code", "value_int", "answers")
-    frame = await _frame(engine, statement, columns)
-    frame.insert(3, "officer_name", "")
+    day/agency/procedure/question/level (the shape `scoring.sipas.counts_from_levels` takes);
+    a head's report does not split by officer."""
+    frame = await scores.level_rows(engine, start, end, agency_codes)
+    frame["officer_name"] = ""
     return frame
 
 
@@ -191,7 +155,7 @@ async def case_rows(
     engine: AsyncEngine, start: date, end: date, agency_codes: Sequence[str]
 ) -> pd.DataFrame:
     """These agencies' cases received by `end` and not ended before `start`."""
-    low, high = _bounds(start, end)
+    low, high = day_bounds(start, end)
     statement = select(
         cases_t.c.code.label("case_code"),
         cases_t.c.agency_code,
@@ -205,7 +169,7 @@ async def case_rows(
         or_(cases_t.c.ended_at.is_(None), cases_t.c.ended_at >= low),
     )
     columns = ("case_code", "agency_code", "received_at", "due_at", "ended_at", "timeliness")
-    frame = await _frame(engine, statement, columns)
+    frame = await read_frame(engine, statement, columns)
     for column in ("received_at", "due_at", "ended_at"):
         frame[column] = pd.to_datetime(frame[column])
     return frame
@@ -220,7 +184,7 @@ async def feedback_answers(
 ) -> pd.DataFrame:
     """Answers to some questions (complaints, overall, expectations) on these agencies'
     cases, when the case ended in [start, end] or the answer is dated in it."""
-    low, high = _bounds(start, end)
+    low, high = day_bounds(start, end)
     statement = (
         select(
             answers_t.c.survey_id,
@@ -252,7 +216,7 @@ async def feedback_answers(
         "choices",
         "answered_at",
     )
-    frame = await _frame(engine, statement, columns)
+    frame = await read_frame(engine, statement, columns)
     for column in ("ended_at", "answered_at"):
         frame[column] = pd.to_datetime(frame[column])
     return frame

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import and_, delete, func, insert, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.errors import translate_errors
@@ -30,21 +30,24 @@ agency_scores_t = AgencyDailyScore.__table__  # type: ignore[attr-defined]
 LEVEL_COLUMNS = ("n1", "n2", "n3", "n4", "n5")
 
 
-def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """[start 00:00, day after end 00:00) in naive local time."""
     return datetime.combine(start, time()), datetime.combine(end + timedelta(days=1), time())
 
 
-async def _frame(engine: AsyncEngine, statement: Any, columns: Sequence[str]) -> pd.DataFrame:
+async def read_frame(engine: AsyncEngine, statement: Any, columns: Sequence[str]) -> pd.DataFrame:
     with translate_errors():
         async with engine.connect() as conn:
             rows = (await conn.execute(statement)).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
 
 
-async def level_rows(engine: AsyncEngine, start: date, end: date) -> pd.DataFrame:
-    """Answers with a value 1–5 in [start, end], counted per day/group/question/level."""
-    low, high = _bounds(start, end)
+async def level_rows(
+    engine: AsyncEngine, start: date, end: date, agency_codes: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Answers with a value 1–5 in [start, end], counted per day/group/question/level; only
+    the cases of `agency_codes` when given."""
+    low, high = day_bounds(start, end)
     day = local_date(answers_t.c.answered_at)
     officer = func.coalesce(cases_t.c.officer_name, "")
     statement = (
@@ -60,6 +63,7 @@ async def level_rows(engine: AsyncEngine, start: date, end: date) -> pd.DataFram
         .join(surveys_t, surveys_t.c.id == answers_t.c.survey_id)
         .join(cases_t, cases_t.c.code == surveys_t.c.case_code)
         .where(
+            cases_t.c.agency_code.in_(list(agency_codes)) if agency_codes is not None else true(),
             answers_t.c.answered_at >= low,
             answers_t.c.answered_at < high,
             answers_t.c.value_int.between(1, 5),
@@ -83,12 +87,12 @@ async def level_rows(engine: AsyncEngine, start: date, end: date) -> pd.DataFram
         "value_int",
         "answers",
     )
-    return await _frame(engine, statement, columns)
+    return await read_frame(engine, statement, columns)
 
 
 async def answer_rows(engine: AsyncEngine, start: date, end: date) -> pd.DataFrame:
     """Every answer in [start, end] with its case's agency, procedure and officer (no identity)."""
-    low, high = _bounds(start, end)
+    low, high = day_bounds(start, end)
     statement = (
         select(
             answers_t.c.survey_id,
@@ -122,12 +126,12 @@ async def answer_rows(engine: AsyncEngine, start: date, end: date) -> pd.DataFra
         "choices",
         "answered_at",
     )
-    return await _frame(engine, statement, columns)
+    return await read_frame(engine, statement, columns)
 
 
 async def responses_by_agency(engine: AsyncEngine, start: date, end: date) -> pd.DataFrame:
     """Distinct survey responses with at least one answer dated in [start, end], per agency."""
-    low, high = _bounds(start, end)
+    low, high = day_bounds(start, end)
     statement = (
         select(cases_t.c.agency_code, func.count(func.distinct(answers_t.c.survey_id)))
         .join(surveys_t, surveys_t.c.id == answers_t.c.survey_id)
@@ -139,12 +143,12 @@ async def responses_by_agency(engine: AsyncEngine, start: date, end: date) -> pd
         )
         .group_by(cases_t.c.agency_code)
     )
-    return await _frame(engine, statement, ("agency_code", "responses"))
+    return await read_frame(engine, statement, ("agency_code", "responses"))
 
 
 async def case_rows(engine: AsyncEngine, start: date, end: date) -> pd.DataFrame:
     """Cases received by `end` that were not ended before `start` (all a period report needs)."""
-    low, high = _bounds(start, end)
+    low, high = day_bounds(start, end)
     statement = select(
         cases_t.c.code.label("case_code"),
         cases_t.c.agency_code,
@@ -168,7 +172,7 @@ async def case_rows(engine: AsyncEngine, start: date, end: date) -> pd.DataFrame
         "ended_at",
         "timeliness",
     )
-    frame = await _frame(engine, statement, columns)
+    frame = await read_frame(engine, statement, columns)
     for column in ("received_at", "due_at", "ended_at"):
         frame[column] = pd.to_datetime(frame[column])
     return frame
@@ -176,7 +180,7 @@ async def case_rows(engine: AsyncEngine, start: date, end: date) -> pd.DataFrame
 
 async def agency_rows(engine: AsyncEngine) -> pd.DataFrame:
     statement = select(agencies_t.c.code, agencies_t.c.parent_code, agencies_t.c.name)
-    return await _frame(engine, statement, ("code", "parent_code", "name"))
+    return await read_frame(engine, statement, ("code", "parent_code", "name"))
 
 
 async def store_day(engine: AsyncEngine, day: date, counts: pd.DataFrame) -> int:
@@ -238,7 +242,7 @@ async def stored_counts(engine: AsyncEngine, start: date, end: date) -> pd.DataF
         "factor",
         *LEVEL_COLUMNS,
     )
-    return await _frame(engine, statement, columns)
+    return await read_frame(engine, statement, columns)
 
 
 async def agency_period_counts(
@@ -269,7 +273,7 @@ async def agency_period_counts(
     if agencies is not None:
         statement = statement.where(t.c.agency_code.in_(list(agencies)))
     columns = ("day" if by_day else "agency_code", "question_code", "factor", *LEVEL_COLUMNS)
-    frame = await _frame(engine, statement, columns)
+    frame = await read_frame(engine, statement, columns)
     if not by_day:
         frame.insert(0, "day", pd.Timestamp(end))
     else:
@@ -294,7 +298,7 @@ async def procedure_period_counts(
         .where(t.c.day >= start, t.c.day <= end, t.c.agency_code.in_(list(agencies)))
         .group_by(t.c.procedure_code, t.c.question_code, t.c.factor)
     )
-    frame = await _frame(
+    frame = await read_frame(
         engine, statement, ("procedure_code", "question_code", "factor", *LEVEL_COLUMNS)
     )
     frame.insert(0, "day", pd.Timestamp(end))
