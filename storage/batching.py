@@ -57,8 +57,6 @@ class GroupCommit(Generic[P, R]):
         self._pending: deque[_Pending[P, R]] = deque()
         self._inflight = 0
         self._tasks: set[asyncio.Task[None]] = set()
-        self.batches = 0  # statements run, for tests and benchmarks
-        self.items = 0
 
     async def submit(self, item: P) -> R:
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
@@ -117,8 +115,6 @@ class GroupCommit(Generic[P, R]):
             for pending in batch:
                 await self._settle([pending])
             return
-        self.batches += 1
-        self.items += len(batch)
         for pending, result in zip(batch, results, strict=True):
             if not pending.future.done():
                 pending.future.set_result(result)

@@ -45,7 +45,7 @@ class Compiled:
 
     def driver_args(self, params: Mapping[str, Any]) -> list[Any]:
         """Parameters already in the driver's types, in order, without bind processors
-        (for arrays of plain values, where SQLAlchemy's processors would visit every item)."""
+        (for lists of plain values, where SQLAlchemy's array processor would visit every item)."""
         return [params[name] if name in params else self.defaults[name] for name in self.names]
 
 
