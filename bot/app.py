@@ -20,7 +20,7 @@ from bot.survey.notices import SurveyLoop
 from bot.telegram.channel import TelegramChannel
 from bot.telegram.render import TelegramRenderer
 from bot.telegram.sender import CHANNEL, TelegramSender
-from bot.web import case_routes, intake_routes, ops_routes, survey_routes
+from bot.web import case_routes, intake_routes, ops_routes, security, survey_routes
 from bot.web.inflight import InFlight
 from bot.web.keys import (
     ALERTS,
@@ -51,6 +51,7 @@ def create_app(
 ) -> web.Application:
     """The whole HTTP service; resources open on startup and close in reverse on cleanup."""
     app = web.Application(middlewares=[ops_routes.observe], client_max_size=1024 * 1024)
+    security.install(app)
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
     app[IN_FLIGHT] = InFlight()
@@ -75,6 +76,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[SURVEYS] = services.surveys
     app[ALERTS] = services.alerts
     app[SERVICES] = services
+    services.commands.dispatcher.counters = app[METRICS].chat  # exported at /metrics
     try:
         await services.surveys.ensure_form()
     except StorageError as exc:

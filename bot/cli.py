@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import secrets
 import sys
 import time
@@ -31,7 +32,10 @@ def _settings() -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first.get("loc", ()))
-        raise CommandError(f"invalid setting {where}: {first.get('msg')}") from None
+        message = str(first.get("msg", "")).removeprefix("Value error, ")
+        raise CommandError(
+            f"invalid setting {where}: {message}" if where else f"invalid settings: {message}"
+        ) from None
 
 
 def _migrate(settings: Settings) -> None:
@@ -52,10 +56,15 @@ def cmd_migrate(_args: argparse.Namespace) -> None:
 
 def cmd_serve(_args: argparse.Namespace) -> None:
     from bot.app import serve
+    from bot.secret_key import SecretKeyProblem, check_for_serve
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
     _migrate(settings)
+    try:
+        asyncio.run(check_for_serve(settings))
+    except SecretKeyProblem as exc:
+        raise CommandError(str(exc)) from None
 
     def ready(url: str) -> None:
         print(f"SIPAS Bot listens on {url}", file=sys.stderr, flush=True)
@@ -76,6 +85,8 @@ ENV_TEMPLATE = Path(__file__).resolve().parent.parent / ".env.example"
 def cmd_init_env(args: argparse.Namespace) -> None:
     """Write `.env` from `.env.example` with fresh random secrets, unless it exists."""
     target = Path(args.path)
+    if target.is_symlink():
+        raise CommandError(f"{target} is a symbolic link; refusing to write secrets through it")
     if target.exists():
         print(f"{target} exists; left unchanged")
         return
@@ -93,9 +104,50 @@ def cmd_init_env(args: argparse.Namespace) -> None:
         if name in generated and "=" in line and not line.lstrip().startswith("#"):
             line = f"{name}={generated[name]}"
         lines.append(line)
-    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    target.chmod(0o600)
+    try:
+        write_private(target, "\n".join(lines) + "\n")
+    except FileExistsError:
+        raise CommandError(f"{target} appeared while writing it; left unchanged") from None
+    except OSError as exc:
+        raise CommandError(f"cannot write {target}: {exc.strerror or exc}") from None
     print(f"wrote {target} with new random secrets")
+
+
+def write_private(target: Path, text: str) -> None:
+    """Create `target` readable by its owner only, from the first byte: never through a
+    symbolic link, never over an existing file."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    descriptor = os.open(target, flags, 0o600)
+    try:
+        os.fchmod(descriptor, 0o600)  # whatever the umask allowed
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            descriptor = -1
+            handle.write(text)
+    except BaseException:
+        if descriptor >= 0:
+            os.close(descriptor)
+        target.unlink(missing_ok=True)
+        raise
+
+
+def cmd_export_secret_key(_args: argparse.Namespace) -> None:
+    """Move the link key an older version kept in the database to SIPAS_SECRET_KEY."""
+    from bot.secret_key import export_stored_key
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    _migrate(settings)
+    from storage.errors import StorageError
+
+    try:
+        outcome = asyncio.run(export_stored_key(settings))
+    except StorageError as exc:
+        raise CommandError(f"database unavailable: {exc}") from None
+    if outcome.line is None:
+        print(outcome.message)
+        return
+    print(outcome.line)
+    print(outcome.message, file=sys.stderr)
 
 
 def sample_event(case_code: str, status: int, now: datetime) -> dict[str, object]:
@@ -398,6 +450,14 @@ def build_parser() -> argparse.ArgumentParser:
     init_env.add_argument("--path", default=".env")
     init_env.add_argument("--template", default=str(ENV_TEMPLATE))
     init_env.set_defaults(func=cmd_init_env)
+    commands.add_parser(
+        "export-secret-key",
+        help="move the link key an older version kept in the database to SIPAS_SECRET_KEY",
+        description=(
+            "Prints the SIPAS_SECRET_KEY line to put in .env when the database still holds "
+            "the link key; once the environment holds it, deletes the database copy."
+        ),
+    ).set_defaults(func=cmd_export_secret_key)
     score = commands.add_parser("score", help="score one day (the daily job, run by hand)")
     score.add_argument("--date", type=_day, required=True, help="local day YYYY-MM-DD")
     score.set_defaults(func=cmd_score)

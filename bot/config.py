@@ -11,9 +11,10 @@ from functools import cached_property
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.onestop.links import KeyRing
 from scoring.sipas import IndexRule
 
 CommaList = Annotated[list[str], NoDecode]
@@ -41,6 +42,7 @@ class Settings(BaseSettings):
         default_factory=list, validation_alias=_env("SIPAS_ONESTOP_SECRETS")
     )
     api_token: str = Field("", validation_alias=_env("SIPAS_API_TOKEN"))
+    metrics_token: str = Field("", validation_alias=_env("SIPAS_METRICS_TOKEN"))
     secret_key: str = Field("", validation_alias=_env("SIPAS_SECRET_KEY"))
     timezone: str = Field("Asia/Ho_Chi_Minh", validation_alias=_env("SIPAS_TIMEZONE"))
     telegram_bot_token: str = Field("", validation_alias=_env("TELEGRAM_BOT_TOKEN"))
@@ -95,6 +97,31 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _key_ring(cls, value: str) -> str:
+        KeyRing.parse(value)  # raises KeyRingError (a ValueError) with the reason
+        return value.strip()
+
+    @cached_property
+    def key_ring(self) -> KeyRing:
+        """The link and phone-hash keys, the current one first (empty when unset)."""
+        return KeyRing.parse(self.secret_key)
+
+    @model_validator(mode="after")
+    def _webhook_needs_a_secret(self) -> Settings:
+        # Without a secret every pushed update is refused: a bot that starts and hears nothing.
+        if (
+            self.telegram_mode == "webhook"
+            and self.telegram_bot_token
+            and not self.telegram_webhook_secret
+        ):
+            raise ValueError(
+                "TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_SECRET "
+                "(a random string of A-Za-z0-9_-, 1–256 characters)"
+            )
+        return self
 
     @field_validator("database_url")
     @classmethod

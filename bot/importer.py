@@ -13,7 +13,9 @@ Rules:
   (1.1–5.3); a five-level question takes 1–5, a yes/no question 0 (no) or 1 (yes); choice and
   free-text questions cannot be imported;
 - ``answered_at`` is ISO 8601; with an offset it is converted to local time, without one it is
-  taken as local time already (a date alone means local midnight);
+  taken as local time already (a date alone means local midnight); it lies between
+  2000-01-01 and the next day (a year 1 or 9999 answer is a typing error, and converting
+  such a time to UTC or local time overflows);
 - a (``MaHoSo``, ``question_code``) pair may appear once in the file and must not be stored yet.
 """
 
@@ -23,7 +25,7 @@ import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -35,6 +37,7 @@ from storage.surveys import SurveyStore
 
 HEADER = ("MaHoSo", "MaCoQuan", "question_code", "value", "answered_at")
 LIKERT = "likert5"
+EARLIEST_ANSWER = datetime(2000, 1, 1)
 YES_NO = "yes_no"
 
 
@@ -113,11 +116,27 @@ def parse_time(value: str, tz: ZoneInfo) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(tz).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00:00+14:00 in UTC
         return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(tz).replace(tzinfo=None)
     return moment
+
+
+def _answer_time(
+    raw: str, tz: ZoneInfo, latest: datetime | None
+) -> tuple[datetime | None, str | None]:
+    moment = parse_time(raw, tz)
+    shown = repr(raw.strip())
+    if moment is None:
+        try:
+            datetime.fromisoformat(raw.strip())
+        except ValueError:
+            return None, f"answered_at {shown} is not an ISO 8601 date and time"
+        return None, f"answered_at {shown} is out of range"  # overflows in local time
+    if moment < EARLIEST_ANSWER or (latest is not None and moment > latest):
+        return None, f"answered_at {shown} is not between {EARLIEST_ANSWER:%Y-%m-%d} and tomorrow"
+    return moment, None
 
 
 def _value(question: Question, raw: str) -> tuple[int | None, str | None]:
@@ -141,8 +160,12 @@ def validate(
     questions: Mapping[str, Question],
     stored: set[tuple[str, str]],
     tz: ZoneInfo,
+    latest: datetime | None = None,
 ) -> tuple[list[NewAnswer], list[str]]:
-    """Check every row; return the answers to store and the errors (``line N: reason``)."""
+    """Check every row; return the answers to store and the errors (``line N: reason``).
+
+    `latest` (naive local time) is the last acceptable `answered_at`.
+    """
     answers: list[NewAnswer] = []
     errors: list[str] = []
     first_seen: dict[tuple[str, str], int] = {}
@@ -172,9 +195,9 @@ def validate(
             value, problem = _value(question, raw_value)
             if problem:
                 problems.append(problem)
-        answered_at = parse_time(raw_time, tz)
-        if answered_at is None:
-            problems.append(f"answered_at {raw_time.strip()!r} is not an ISO 8601 date and time")
+        answered_at, problem = _answer_time(raw_time, tz, latest)
+        if problem:
+            problems.append(problem)
         pair = (case_code, code)
         if case_code and code:
             if pair in first_seen:
@@ -215,8 +238,14 @@ async def import_file(engine: AsyncEngine, data: bytes, *, tz: ZoneInfo, now: da
         active = builtin("short")
     cases = await imports.case_refs(engine, codes)
     stored = await imports.stored_pairs(engine, cases)
+    latest = now.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None) + timedelta(days=1)
     answers, errors = validate(
-        rows, cases=cases, questions=importable_questions(active), stored=stored, tz=tz
+        rows,
+        cases=cases,
+        questions=importable_questions(active),
+        stored=stored,
+        tz=tz,
+        latest=latest,
     )
     if errors:
         raise ImportRejected(errors)

@@ -38,10 +38,28 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in (
-        "aiohttp.access",
-        "httpx",
-        "apscheduler.executors.default",
-        "alembic.runtime.plugins",
-    ):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # At DEBUG these libraries log what they carry (updates with contacts and names, request
+    # bodies, SQL parameters), so only our own code logs below their floor, whatever the level.
+    for library, floor in LIBRARY_FLOORS.items():
+        logging.getLogger(library).setLevel(max(root.level, floor))
+
+
+LIBRARY_FLOORS = {
+    "telegram": logging.INFO,
+    "httpcore": logging.INFO,
+    "aiohttp": logging.INFO,
+    "asyncpg": logging.INFO,
+    "aiosqlite": logging.INFO,
+    "apscheduler": logging.INFO,
+    "alembic": logging.INFO,
+    "asyncio": logging.INFO,
+    "matplotlib": logging.INFO,
+    "PIL": logging.INFO,
+    # INFO of the engine is every statement with its parameters (SQLAlchemy's own default).
+    "sqlalchemy": logging.WARNING,
+    # INFO of httpx is every request URL, and a Bot API URL holds the bot token.
+    "httpx": logging.WARNING,
+    "aiohttp.access": logging.WARNING,
+    "apscheduler.executors.default": logging.WARNING,
+    "alembic.runtime.plugins": logging.WARNING,
+}

@@ -10,6 +10,30 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
+class ChatCounters:
+    """Chat input the bot refused or held back (counted, not audited one by one: a flood of
+    forged presses would bury the real refusals in the audit log)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        registry = registry if registry is not None else CollectorRegistry()
+        self.presses_refused = Counter(
+            "sipas_chat_presses_refused",
+            "Chat button presses refused: malformed or forged data, another chat's button, "
+            "a role the chat lacks",
+            ["reason"],
+            registry=registry,
+        )
+        self.inbound_limited = Counter(
+            "sipas_chat_inbound_limited",
+            "Chat updates over the per-chat budget: warned once, then ignored",
+            ["verdict"],
+            registry=registry,
+        )
+
+    def refused(self, reason: str) -> None:
+        self.presses_refused.labels(reason).inc()
+
+
 class Metrics:
     """The counters and histograms the service exports at `/metrics`."""
 
@@ -36,6 +60,7 @@ class Metrics:
             buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.chat = ChatCounters(self.registry)
 
         self._latency: dict[tuple[str, str, int], Any] = {}
         self._accepted = {

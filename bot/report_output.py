@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import numbers
 import os
 import tempfile
 from collections.abc import Sequence
@@ -157,8 +158,19 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
 
 
+# A text cell starting with one of these is a formula to a spreadsheet (OWASP "CSV
+# injection"); names come from one-stop systems, so `=HYPERLINK(…)` is only a delivery away.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """Text a spreadsheet shows as text: a formula-like start gets a leading single quote."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def csv_cell(column: str, value: Any) -> str:
-    """One decimal for percentages, whole numbers for counts, empty where there is no data."""
+    """One decimal for percentages, whole numbers for counts, empty where there is no data;
+    text that a spreadsheet would run as a formula is neutralised (numbers stay numbers)."""
     if _missing(value):
         return ""
     if column in PERCENT_COLUMNS:
@@ -167,17 +179,25 @@ def csv_cell(column: str, value: Any) -> str:
         return str(int(value))
     if isinstance(value, int | float) and float(value).is_integer():
         return str(int(value))
-    return str(value)
+    if isinstance(value, numbers.Real):  # numpy numbers too: a negative count is no formula
+        return str(value)
+    return neutralise(str(value))
+
+
+def _csv_line(cells: Sequence[str]) -> str:
+    """One CSV line ending in LF; a field holding CR or LF is quoted (the csv module quotes
+    only the characters of its line terminator, and an unquoted CR splits the row)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(cells)
+    return out.getvalue()[:-2] + "\n"
 
 
 def to_csv(frame: pd.DataFrame) -> str:
     """The contract's CSV: exactly REPORT_COLUMNS, one row per agency."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(REPORT_COLUMNS)
+    lines = [_csv_line(REPORT_COLUMNS)]
     for row in frame[list(REPORT_COLUMNS)].itertuples(index=False):
-        writer.writerow([csv_cell(c, v) for c, v in zip(REPORT_COLUMNS, row, strict=True)])
-    return out.getvalue()
+        lines.append(_csv_line([csv_cell(c, v) for c, v in zip(REPORT_COLUMNS, row, strict=True)]))
+    return "".join(lines)
 
 
 # --- XLSX ------------------------------------------------------------------------------------
@@ -235,6 +255,8 @@ def _sheet(
                 cell.number_format = "0"
             else:
                 cell.value = str(value)
+                # openpyxl takes a string starting with "=" as a formula; this one is text.
+                cell.data_type = "s"
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
 
     sheet.freeze_panes = "A3"

@@ -29,7 +29,7 @@ from scheduler.scoring_jobs import daily_job
 from scheduler.workdays import WorkCalendar
 from storage.alerts import AlertStore
 from storage.audit import AuditStore
-from storage.cases import CaseReader, service_secret
+from storage.cases import CaseReader, relink
 from storage.dialogs import DialogStore
 from storage.errors import StorageError
 from storage.intake import IntakeStore
@@ -70,10 +70,18 @@ class Services:
 
 async def build_services(settings: Settings, engine: AsyncEngine) -> Services:
     """Wire the services of one process around one engine."""
-    link_key = (settings.secret_key or await service_secret(engine, "link_key")).encode()
+    # The keys come from SIPAS_SECRET_KEY alone; `sipas serve` refuses to start without one.
+    link_key = settings.key_ring
     clock = Clock(settings.tz, clock_file=settings.clock_file or None)
+
+    async def relink_case(case_code: str, token_hash: str, key_id: str, retired: str) -> None:
+        await relink(engine, case_code, token_hash=token_hash, key_id=key_id, retired=retired)
+
     intake = IntakeService(
-        store=IntakeStore(engine), link_key=link_key, public_url=settings.public_url
+        store=IntakeStore(engine),
+        link_key=link_key,
+        public_url=settings.public_url,
+        relink=relink_case,
     )
     surveys = SurveyService(
         store=SurveyStore(engine),
@@ -98,7 +106,8 @@ async def build_services(settings: Settings, engine: AsyncEngine) -> Services:
     surveys.on_completed = alerts.on_survey_completed
     surveys.on_note = alerts.take_note
     commands = await build_commands(settings, engine, clock, surveys, alerts, intake)
-    return Services(engine, clock, intake, CaseReader(engine), surveys, alerts, commands)
+    cases = CaseReader(engine, key_ids=link_key.ids)
+    return Services(engine, clock, intake, cases, surveys, alerts, commands)
 
 
 def apply_runtime(surveys: SurveyService, alerts: AlertService, values: dict[str, Any]) -> None:

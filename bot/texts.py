@@ -133,6 +133,16 @@ CHAT: Final[dict[str, dict[str, str]]] = {
         ),
         "contact_linked": "✅ Đã liên kết {count} hồ sơ: {codes}.",
         "contact_none": "Chưa tìm thấy hồ sơ nào mang số điện thoại này.",
+        "contact_private": (
+            "Để bảo vệ thông tin cá nhân, Ông/Bà vui lòng chia sẻ số điện thoại trong cuộc trò "
+            "chuyện riêng với bot, không chia sẻ trong nhóm."
+        ),
+        "link_moved": (
+            "Hồ sơ {code} đã được chuyển sang tài khoản đã xác nhận số điện thoại của người "
+            "nộp hồ sơ. Cuộc trò chuyện này sẽ không nhận thêm thông báo hay khảo sát về hồ sơ "
+            "này. Nếu có nhầm lẫn, vui lòng liên hệ Bộ phận Một cửa."
+        ),
+        "flood": "Ông/Bà gửi tin nhắn quá nhanh. Vui lòng chờ một phút rồi thử lại.",
         "invite": (
             "Hồ sơ {code} ({procedure}) đã có kết quả. Mời Ông/Bà dành khoảng 1 phút "
             "đánh giá sự phục vụ. Ý kiến của Ông/Bà được giữ kín."
@@ -227,6 +237,16 @@ CHAT: Final[dict[str, dict[str, str]]] = {
         "contact_not_own": "Please share only your own phone number with the button below.",
         "contact_linked": "✅ Linked {count} case(s): {codes}.",
         "contact_none": "No case carries this phone number yet.",
+        "contact_private": (
+            "To protect your personal data, please share your phone number in a private chat "
+            "with the bot, not in a group."
+        ),
+        "link_moved": (
+            "Case {code} has moved to the account that confirmed the applicant's phone number. "
+            "This chat will get no more notices or surveys about it. If this is a mistake, "
+            "please contact the one-stop desk."
+        ),
+        "flood": "You are sending messages too fast. Please wait a minute and try again.",
         "invite": (
             "Case {code} ({procedure}) has its result. Please take about a minute to rate "
             "how you were served. Your answers are confidential."

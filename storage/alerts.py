@@ -24,6 +24,7 @@ from storage.models import (
     Alert,
     Answer,
     Case,
+    CaseLink,
     Chat,
     Procedure,
     RoleGrant,
@@ -42,6 +43,12 @@ surveys_t = Survey.__table__  # type: ignore[attr-defined]
 answers_t = Answer.__table__  # type: ignore[attr-defined]
 cases_t = Case.__table__  # type: ignore[attr-defined]
 procedures_t = Procedure.__table__  # type: ignore[attr-defined]
+links_t = CaseLink.__table__  # type: ignore[attr-defined]
+# The case link of a survey's case held by the survey's own chat.
+_HOLDER = links_t.alias("holder")
+_HOLDS_SURVEY_CASE = and_(
+    _HOLDER.c.case_code == surveys_t.c.case_code, _HOLDER.c.chat_id == surveys_t.c.chat_id
+)
 
 
 class UnknownAgency(StorageError):
@@ -338,9 +345,12 @@ class AlertStore:
         return bool(result.rowcount)
 
     async def citizen_answer(self, alert_id: int, chat_id: int, satisfied: bool) -> bool:
-        """The citizen's answer to the follow-up, once, only from the survey's own chat."""
+        """The citizen's answer to the follow-up, once, only from the survey's own chat (and
+        only while that chat still holds the case: not after a takeover by phone)."""
         survey_chat = (
-            select(surveys_t.c.chat_id).where(surveys_t.c.id == alerts_t.c.survey_id)
+            select(surveys_t.c.chat_id)
+            .join(_HOLDER, _HOLDS_SURVEY_CASE)
+            .where(surveys_t.c.id == alerts_t.c.survey_id)
         ).scalar_subquery()
         with translate_errors():
             async with self.engine.begin() as conn:
@@ -357,7 +367,13 @@ class AlertStore:
         return bool(result.rowcount)
 
     async def survey_chat(self, survey_id: int) -> int | None:
-        chat = await self._scalar(select(surveys_t.c.chat_id).where(surveys_t.c.id == survey_id))
+        """The chat that answered the survey, if it still holds the case (a chat displaced by
+        a takeover gets nothing more about it)."""
+        chat = await self._scalar(
+            select(surveys_t.c.chat_id)
+            .join(_HOLDER, _HOLDS_SURVEY_CASE)
+            .where(surveys_t.c.id == survey_id)
+        )
         return None if chat is None else int(chat)
 
     async def unacknowledged(self, *, created_before: datetime) -> list[AlertRow]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +21,24 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def _ensure_sqlite_dir(url: str) -> None:
+def _ensure_sqlite_file(url: str) -> None:
+    """Create the database file readable by its owner only before SQLite opens it.
+
+    SQLite gives its -wal and -shm files the database file's mode, so they follow. A file
+    left readable by an older version is made private too; a directory we create is 0700.
+    """
     database = make_url(url).database
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database).expanduser()
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for companion in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        # Not ours to change (another owner) or gone meanwhile: SQLite reports what matters.
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if companion.stat().st_mode & 0o077:
+                companion.chmod(0o600)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -37,7 +53,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create the async engine with the settings each backend needs."""
     if is_sqlite(url):
-        _ensure_sqlite_dir(url)
+        _ensure_sqlite_file(url)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
@@ -57,7 +73,7 @@ def alembic_config(url: str) -> Config:
 def migrate(url: str, revision: str = "head") -> None:
     """Bring the schema to `revision`; safe to run from several processes at once."""
     if is_sqlite(url):
-        _ensure_sqlite_dir(url)
+        _ensure_sqlite_file(url)
     command.upgrade(alembic_config(url), revision)
 
 

@@ -3,8 +3,9 @@
 Hot path. Statements are built once from the SQLModel tables (SQLAlchemy Core). Deliveries that
 arrive while the database is busy are grouped (`storage.batching.GroupCommit`):
 - PostgreSQL: one data-modifying CTE statement in autocommit for the whole group, so a group
-  costs one round trip and one commit; the inbox insert decides (ON CONFLICT DO NOTHING) which
-  deliveries are new and reach the other tables.
+  costs one round trip and one commit; the inbox insert decides (ON CONFLICT DO NOTHING, on the
+  idempotency key and on the raw body's SHA-256 alike) which deliveries are new and reach the
+  other tables.
 - SQLite: the same inserts per delivery, the whole group in one writer transaction.
 
 The case's state follows the newest event by event time; an older event enters the history
@@ -104,6 +105,8 @@ class CaseEventRecord:
     3 µs more to build, on every delivery."""
 
     idempotency_key: str
+    # Hex SHA-256 of the raw body: unique in the inbox, so a replay under a new key is a repeat.
+    body_sha256: str
     case_code: str
     agency_code: str
     agency_name: str
@@ -124,9 +127,11 @@ class CaseEventRecord:
     event_at: datetime
     applicant_name: str | None
     phone_hash: str | None
+    phone_key_id: str | None
     phone: str | None
     email: str | None
     link_token_hash: str
+    link_key_id: str
     payload: dict[str, Any]
     recorded_at: datetime
 
@@ -141,6 +146,8 @@ class IntakeOutcome:
 
     created: bool
     status: int
+    # The kid the case's link token was made with; None when the store did not know the case.
+    link_key_id: str | None = None
 
 
 _RECORD_FIELDS = tuple(f.name for f in fields(CaseEventRecord))
@@ -189,8 +196,13 @@ def _batch_arguments(batch: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _batch_keys(params: dict[str, Any]) -> tuple[tuple[str, str], ...]:
-    """What may not repeat within one statement: the delivery's key and its case."""
-    return (("key", params["idempotency_key"]), ("case", params["case_code"]))
+    """What may not repeat within one statement: the delivery's key, its body and its case
+    (an identical body names the same case, so the body is listed for clarity, not need)."""
+    return (
+        ("key", params["idempotency_key"]),
+        ("body", params["body_sha256"]),
+        ("case", params["case_code"]),
+    )
 
 
 def _p(name: str, column: Any) -> Any:
@@ -234,6 +246,7 @@ def _values(ref: Ref) -> _Values:
     return _Values(
         event={
             "idempotency_key": ref("idempotency_key", events_t.c.idempotency_key),
+            "body_sha256": ref("body_sha256", events_t.c.body_sha256),
             "case_code": ref("case_code", events_t.c.case_code),
             "status": ref("status", events_t.c.status),
             "event_at": ref("event_at", events_t.c.event_at),
@@ -266,6 +279,7 @@ def _values(ref: Ref) -> _Values:
             "state_at": ref("event_at", cases_t.c.state_at),
             "events_count": literal(1),
             "link_token_hash": ref("link_token_hash", cases_t.c.link_token_hash),
+            "link_key_id": ref("link_key_id", cases_t.c.link_key_id),
             "created_at": ref("recorded_at", cases_t.c.created_at),
             "updated_at": ref("recorded_at", cases_t.c.updated_at),
         },
@@ -273,6 +287,7 @@ def _values(ref: Ref) -> _Values:
             "case_code": ref("case_code", contacts_t.c.case_code),
             "applicant_name": ref("applicant_name", contacts_t.c.applicant_name),
             "phone_hash": ref("phone_hash", contacts_t.c.phone_hash),
+            "phone_key_id": ref("phone_key_id", contacts_t.c.phone_key_id),
             "phone": ref("phone", contacts_t.c.phone),
             "email": ref("email", contacts_t.c.email),
             "updated_at": ref("recorded_at", contacts_t.c.updated_at),
@@ -313,11 +328,12 @@ def _case_update_set(excluded: Any) -> dict[str, Any]:
         "state_at": case((newer, excluded.state_at), else_=t.state_at),
         "events_count": t.events_count + 1,
         "link_token_hash": func.coalesce(t.link_token_hash, excluded.link_token_hash),
+        "link_key_id": func.coalesce(t.link_key_id, excluded.link_key_id),
         "updated_at": excluded.updated_at,
     }
 
 
-_CONTACT_FIELDS = ("applicant_name", "phone_hash", "phone", "email")
+_CONTACT_FIELDS = ("applicant_name", "phone_hash", "phone_key_id", "phone", "email")
 
 
 def _contact_update_set(excluded: Any) -> dict[str, Any]:
@@ -361,6 +377,7 @@ def _batch_columns() -> dict[str, Any]:
     targets = {
         "case_code": cases_t.c.code,
         "idempotency_key": events_t.c.idempotency_key,
+        "body_sha256": events_t.c.body_sha256,
         "agency_name": agencies_t.c.name,
         "procedure_name": procedures_t.c.name,
         "field_code": procedures_t.c.field_code,
@@ -370,6 +387,7 @@ def _batch_columns() -> dict[str, Any]:
         "payload": events_t.c.payload,
         "applicant_name": contacts_t.c.applicant_name,
         "phone_hash": contacts_t.c.phone_hash,
+        "phone_key_id": contacts_t.c.phone_key_id,
         "phone": contacts_t.c.phone,
         "email": contacts_t.c.email,
     }
@@ -425,7 +443,9 @@ def _build_postgres() -> Any:
     ev = (
         pg.insert(events_t)
         .from_select(list(v.event), select_from(v.event, src).order_by(src.c.i))
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        # No conflict target: a known key and a known body (a replay under a new key) are
+        # both repeats.
+        .on_conflict_do_nothing()
         .returning(events_t.c.id, events_t.c.idempotency_key)
         .cte("ev")
     )
@@ -488,12 +508,16 @@ def _build_postgres() -> Any:
     # A correlated lookup, so the case is found by its key whatever the planner guesses of
     # the batch's size (a join let it scan the whole table).
     prior = select(cases_t.c.status).where(cases_t.c.code == src.c.case_code).scalar_subquery()
+    prior_key = (
+        select(cases_t.c.link_key_id).where(cases_t.c.code == src.c.case_code).scalar_subquery()
+    )
     return (
         select(
             src.c.i,
             ev.c.id.label("event_id"),
             cs.c.status.label("status"),
             prior.label("prior_status"),
+            prior_key.label("prior_key_id"),
         )
         .select_from(
             src.outerjoin(ev, ev.c.idempotency_key == src.c.idempotency_key).outerjoin(
@@ -514,9 +538,11 @@ def _build_sqlite() -> dict[str, Any]:
     return {
         "event": lite.insert(events_t)
         .values(v.event)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .on_conflict_do_nothing()  # a known key or a known body: a repeat
         .returning(events_t.c.id),
-        "prior": select(cases_t.c.status).where(cases_t.c.code == bindparam("case_code")),
+        "prior": select(cases_t.c.status, cases_t.c.link_key_id).where(
+            cases_t.c.code == bindparam("case_code")
+        ),
         "agency": ag.on_conflict_do_nothing(index_elements=["code"]),
         "rename": _agency_rename(),
         "procedure": lite.insert(procedures_t)
@@ -527,7 +553,7 @@ def _build_sqlite() -> dict[str, Any]:
         .on_conflict_do_nothing(index_elements=["agency_code", "name"]),
         "case": cs.on_conflict_do_update(
             index_elements=["code"], set_=_case_update_set(cs.excluded)
-        ).returning(cases_t.c.status),
+        ).returning(cases_t.c.status, cases_t.c.link_key_id),
         "contact": ct.on_conflict_do_update(
             index_elements=["case_code"], set_=_contact_update_set(ct.excluded)
         ),
@@ -604,18 +630,24 @@ class IntakeStore:
             if event_id is None:
                 outcomes.append(
                     IntakeOutcome(
-                        created=False, status=prior if prior is not None else params["status"]
+                        created=False,
+                        status=prior if prior is not None else params["status"],
+                        link_key_id=row["prior_key_id"],
                     )
                 )
             else:
-                outcomes.append(IntakeOutcome(created=True, status=status))
+                outcomes.append(
+                    IntakeOutcome(created=True, status=status, link_key_id=row["prior_key_id"])
+                )
         return outcomes
 
     def _record_sqlite(self, conn: sqlite3.Connection, params: dict[str, Any]) -> IntakeOutcome:
         lite = self._lite
         if fetch_one(conn, lite["event"], params) is None:
             prior = fetch_one(conn, lite["prior"], params)
-            return IntakeOutcome(created=False, status=prior[0] if prior else params["status"])
+            if prior is None:
+                return IntakeOutcome(created=False, status=params["status"])
+            return IntakeOutcome(created=False, status=prior[0], link_key_id=prior[1])
         for name in ("agency", "rename", "procedure"):
             conn.execute(lite[name].sql, lite[name].args(params))
         if params["has_officer"]:
@@ -624,7 +656,7 @@ class IntakeStore:
         assert current is not None
         if params["has_contact"]:
             conn.execute(lite["contact"].sql, lite["contact"].args(params))
-        return IntakeOutcome(created=True, status=int(current[0]))
+        return IntakeOutcome(created=True, status=int(current[0]), link_key_id=current[1])
 
 
 __all__ = [

@@ -102,6 +102,8 @@ class Case(SQLModel, table=True):
     state_at: NaiveDatetime
     events_count: int = Field(default=1)
     link_token_hash: str | None = Field(default=None, max_length=64, unique=True)
+    # Which SIPAS_SECRET_KEY entry made the link token (see bot/onestop/links.py).
+    link_key_id: str | None = Field(default=None, max_length=16)
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
@@ -114,18 +116,23 @@ class CaseContact(SQLModel, table=True):
     case_code: str = Field(primary_key=True, foreign_key="cases.code", max_length=64)
     applicant_name: str | None = Field(default=None, max_length=500)
     phone_hash: str | None = Field(default=None, index=True, max_length=64)
+    phone_key_id: str | None = Field(default=None, max_length=16)
     phone: str | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=320)
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class CaseEvent(SQLModel, table=True):
-    """The intake inbox: every distinct delivery, stored once by its idempotency key."""
+    """The intake inbox: every distinct delivery, stored once by its idempotency key and once by
+    its raw body (`body_sha256`, hex SHA-256: a body replayed under a new key is no new event;
+    NULL for rows stored before migration 0009 under a vendor's key). `payload` keeps only the
+    contract's fields (bot/onestop/dossier.py `contract_fields`), phone and e-mail masked."""
 
     __tablename__ = "case_events"
 
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
     idempotency_key: str = Field(max_length=200, unique=True)
+    body_sha256: str | None = Field(default=None, max_length=64, unique=True, index=True)
     case_code: str = Field(index=True, max_length=64)
     status: int
     event_at: NaiveDatetime
@@ -158,6 +165,7 @@ class Chat(SQLModel, table=True):
     opted_out: bool = Field(default=False)
     blocked_at: NaiveDatetime | None = Field(default=None)
     phone_hash: str | None = Field(default=None, max_length=64)
+    phone_key_id: str | None = Field(default=None, max_length=16)
     # An alert this chat (a head) is writing a "handled" note for.
     pending_note_alert: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
     # The Telegram name of a chat holding a role (admins read it in /nguoi and /audit);
@@ -168,7 +176,12 @@ class Chat(SQLModel, table=True):
 
 
 class CaseLink(SQLModel, table=True):
-    """A case followed by a chat (one chat per case; a chat may follow several cases)."""
+    """A case followed by a chat (one chat per case; a chat may follow several cases).
+
+    `via` is how the chat holds it: "token" (the receipt's link or code — whoever had the
+    receipt) or "phone" (the chat proved the case's phone number; it takes a case over from
+    a token holder, and a token holder cannot take it back).
+    """
 
     __tablename__ = "case_links"
 
@@ -178,6 +191,30 @@ class CaseLink(SQLModel, table=True):
     )
     via: str = Field(max_length=16)
     linked_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class CaseLinkEvent(SQLModel, table=True):
+    """Append-only history of `case_links`: every link, phone confirmation and takeover.
+
+    `kind`: "link" (a case's first chat), "confirm" (the holder proved the phone too) or
+    "takeover" (a chat that proved the phone took the case from `previous_chat_id`, which only
+    had the token). `how`: "token" | "phone". `discarded` lists the five-level answers the
+    previous chat had given in an unfinished survey, dropped by the takeover, as
+    `[[question_code, value], ...]` (no free text). `at` is naive UTC.
+    """
+
+    __tablename__ = "case_link_history"
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    case_code: str = Field(foreign_key="cases.code", index=True, max_length=64)
+    chat_id: int = Field(sa_column=Column(BigId, ForeignKey("chats.id"), nullable=False))
+    kind: str = Field(max_length=16)
+    how: str = Field(max_length=8)
+    previous_chat_id: int | None = Field(
+        default=None, sa_column=Column(BigId, ForeignKey("chats.id"), nullable=True)
+    )
+    discarded: list[list[Any]] | None = Field(default=None, sa_column=Column(JSON))
+    at: NaiveDatetime = Field(default_factory=utcnow, index=True)
 
 
 class QuestionnaireVersion(SQLModel, table=True):

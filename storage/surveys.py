@@ -16,6 +16,7 @@ from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.case_links import TOKEN, CaseLinkStore, normalise_how
 from storage.db import is_sqlite
 from storage.errors import translate_errors
 from storage.models import (
@@ -169,6 +170,7 @@ class SurveyStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.links = CaseLinkStore(engine)
         self._insert = _dialect_insert(engine)
         ins = self._insert
         chat_upsert = ins(chats_t).values(
@@ -271,8 +273,11 @@ class SurveyStore:
 
     # -- cases and links ---------------------------------------------------------------------
 
-    async def case_by_token(self, token_hash: str) -> CaseInfo | None:
-        return await self._case_info(cases_t.c.link_token_hash == token_hash)
+    async def case_by_token(self, token_hash: str, *, key_ids: Sequence[str]) -> CaseInfo | None:
+        """The case behind a link; one made with a key not in `key_ids` (retired) is none."""
+        return await self._case_info(
+            and_(cases_t.c.link_token_hash == token_hash, cases_t.c.link_key_id.in_(key_ids))
+        )
 
     async def case_by_code(self, code: str) -> CaseInfo | None:
         return await self._case_info(cases_t.c.code == code)
@@ -283,9 +288,10 @@ class SurveyStore:
                 row = (await conn.execute(_CASE_INFO.where(where))).first()
         return None if row is None else CaseInfo(**row._mapping)
 
-    async def cases_by_phone(self, phone_hash: str) -> list[CaseInfo]:
+    async def cases_by_phone(self, phone_hashes: Sequence[str]) -> list[CaseInfo]:
+        """Cases filed with the phone, given its hash under every configured key."""
         stmt = _CASE_INFO.join(contacts_t, contacts_t.c.case_code == cases_t.c.code).where(
-            contacts_t.c.phone_hash == phone_hash
+            contacts_t.c.phone_hash.in_(phone_hashes)
         )
         with translate_errors():
             async with self.engine.connect() as conn:
@@ -300,21 +306,13 @@ class SurveyStore:
         return [CaseInfo(**r._mapping) for r in rows]
 
     async def link(self, case_code: str, chat_id: int, *, via: str, now: datetime) -> int:
-        """Link a case to a chat unless another chat has it; return the chat that holds it."""
-        stmt = (
-            self._insert(links_t)
-            .values(case_code=case_code, chat_id=chat_id, via=via, linked_at=now)
-            .on_conflict_do_nothing(index_elements=["case_code"])
-        )
-        with translate_errors():
-            async with self.engine.begin() as conn:
-                await conn.execute(stmt)
-                holder = (
-                    await conn.execute(
-                        select(links_t.c.chat_id).where(links_t.c.case_code == case_code)
-                    )
-                ).scalar_one()
-        return int(holder)
+        """Link a case to a chat by its token unless another chat has it; return the chat
+        that holds it. A phone proof may take a case over, which also moves its survey and
+        its queued messages: that goes through `SurveyService.link_by_phone` (`links.claim`).
+        """
+        if normalise_how(via) != TOKEN:
+            raise ValueError("a phone proof links through SurveyService.link_by_phone")
+        return (await self.links.claim(case_code, chat_id, how=TOKEN, now=now)).holder
 
     # -- questionnaires ----------------------------------------------------------------------
 
@@ -468,6 +466,8 @@ class SurveyStore:
                     update(surveys_t)
                     .where(
                         surveys_t.c.id == survey.id,
+                        # a takeover may have given the survey to another chat meanwhile
+                        surveys_t.c.chat_id == survey.chat_id,
                         surveys_t.c.status.in_(OPEN_SURVEY),
                         surveys_t.c.current_code == question_code,
                     )

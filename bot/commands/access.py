@@ -5,15 +5,18 @@
   applies to the very next message. A head's scope is every agency headed plus all descendants.
 - `allowed` is the single role check the dispatcher uses for commands, buttons and dialogs.
 - `Auditor` is the `AuditLog` the command modules write to (append-only).
-- `CommandRateLimit` keeps a chat from flooding commands: past the limit a chat gets one polite
-  warning, then silence for a minute.
+- `CommandRateLimit` keeps a chat from flooding the bot: every inbound update (commands, text,
+  media, stickers, contacts, button presses) spends the chat's budget; past it a chat gets one
+  polite warning, then silence for a minute. An answer the survey actually records is given
+  back (`refund`): it is bounded by the questionnaire, and a quick citizen must never be cut off
+  mid-survey.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -147,9 +150,10 @@ class _Window:
 
 
 class CommandRateLimit:
-    """At most `limit` commands per `window` seconds per chat.
+    """At most `limit` inbound updates per `window` seconds per chat (any hashable key, e.g.
+    (channel, chat id on the channel): checked before the database is touched).
 
-    The first command over the limit is answered with a warning ("warn"); the chat's commands
+    The first update over the limit is answered with a warning ("warn"); the chat's updates
     are then ignored ("silent") for `silence` seconds, after which it starts afresh.
     """
 
@@ -165,9 +169,15 @@ class CommandRateLimit:
         self.window = window
         self.silence = silence
         self.now = now
-        self._chats: dict[int, _Window] = {}
+        self._chats: dict[Hashable, _Window] = {}
 
-    def check(self, chat_id: int) -> Verdict:
+    def refund(self, chat_id: Hashable) -> None:
+        """Give back the chat's latest unit (an update that turned out to be progress)."""
+        state = self._chats.get(chat_id)
+        if state is not None and state.times:
+            state.times.pop()
+
+    def check(self, chat_id: Hashable) -> Verdict:
         now = self.now()
         state = self._chats.setdefault(chat_id, _Window())
         if now < state.silent_until:

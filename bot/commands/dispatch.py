@@ -5,11 +5,17 @@ Channel-neutral: every entry point takes a resolved `Caller` and returns `Reply`
 button or dialog declares is checked here, once, for all modules; a refusal is polite, says
 nothing about why (never whether an agency exists) and is written to the audit log. Handlers
 check agency scope themselves and raise `Refused("scope")`, which is treated the same way.
+
+Refused button presses are counted (`ChatCounters`, exported at /metrics) and at most one per
+chat every `PRESS_AUDIT_GAP` seconds is written to the audit log: nobody is ever shown a
+button they may not press, so a stream of them is forged, and one line per press would bury
+the real refusals.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -27,6 +33,8 @@ from bot.commands.base import (
     Reply,
     UsageError,
 )
+from bot.metrics import ChatCounters
+from bot.texts import chat_text
 from storage.dialogs import DialogStore
 
 log = logging.getLogger(__name__)
@@ -34,6 +42,7 @@ CANCEL = "cancel"
 CANCEL_ALIASES = ("huy",)
 # The commands everyone has; the survey service answers them (listed for menus and help).
 EVERYONE = ("start", "status", "language", "stop", "help")
+PRESS_AUDIT_GAP = 600.0
 
 
 class CommandDispatcher:
@@ -47,11 +56,17 @@ class CommandDispatcher:
         dialogs: DialogStore,
         limiter: CommandRateLimit,
         now: Callable[[], datetime],
+        counters: ChatCounters | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.audit = audit
         self.dialog_store = dialogs
         self.limiter = limiter
         self._now = now
+        # The composition root puts the exported counters here (`Metrics.chat`).
+        self.counters = counters if counters is not None else ChatCounters()
+        self._monotonic = monotonic
+        self._press_audited: dict[int, float] = {}
         self.commands: list[Command] = []
         self._by_name: dict[str, Command] = {}
         self._callbacks: dict[str, Callback] = {}
@@ -105,12 +120,36 @@ class CommandDispatcher:
 
     # -- the gate --------------------------------------------------------------------------
 
-    def rate(self, caller: Caller) -> Verdict:
-        """The per-chat command rate limit: "ok", "warn" (answer the warning) or "silent"."""
-        return self.limiter.check(caller.chat_id)
+    def admit(self, channel: str, external_id: str) -> Verdict:
+        """Spend one unit of a chat's inbound budget (before anything reads the database):
+        "ok", "warn" (answer the warning, drop the update) or "silent" (drop it)."""
+        verdict = self.limiter.check((channel, external_id))
+        if verdict != "ok":
+            self.counters.inbound_limited.labels(verdict).inc()
+        return verdict
+
+    def refund(self, channel: str, external_id: str) -> None:
+        """Give the unit back: the update was a recorded survey answer."""
+        self.limiter.refund((channel, external_id))
 
     def flood_reply(self, caller: Caller) -> Reply:
-        return Reply(admin_text(caller.language, "flood"))
+        return Reply(chat_text(caller.language, "flood"))
+
+    async def _refuse_press(self, caller: Caller, target: str, reason: str) -> PressResult:
+        """Count a refused press; audit it unless this chat's last one was audited lately."""
+        self.counters.refused(reason)
+        now = self._monotonic()
+        last = self._press_audited.get(caller.chat_id)
+        if last is None or now - last >= PRESS_AUDIT_GAP:
+            if len(self._press_audited) > 10_000:
+                self._press_audited = {
+                    chat: at
+                    for chat, at in self._press_audited.items()
+                    if now - at < PRESS_AUDIT_GAP
+                }
+            self._press_audited[caller.chat_id] = now
+            await self._refuse(caller, target, reason, None)
+        return PressResult(notice=admin_text(caller.language, "refused_press"))
 
     async def _refuse(self, caller: Caller, target: str, reason: str, detail: Any) -> Reply:
         try:
@@ -154,16 +193,15 @@ class CommandDispatcher:
         """A pressed inline button whose data starts with a module's prefix."""
         callback = self._callbacks.get(data.split(":", 1)[0])
         if callback is None:
+            self.counters.refused("unknown")
             return PressResult(notice=admin_text(caller.language, "gone_button"))
         target = f"button {data[:64]}"
         if not allowed(caller, callback.role):
-            await self._refuse(caller, target, "role", None)
-            return PressResult(notice=admin_text(caller.language, "refused_press"))
+            return await self._refuse_press(caller, target, "role")
         try:
             return await callback.run(caller, data)
         except Refused as exc:
-            await self._refuse(caller, target, exc.reason, None)
-            return PressResult(notice=admin_text(caller.language, "refused_press"))
+            return await self._refuse_press(caller, target, exc.reason)
         except UsageError as exc:
             return PressResult(notice=exc.text[:200])
         except Exception:

@@ -6,8 +6,10 @@ reads outside that set. `/report`, `/late` and `/alerts` also take an optional a
 narrow the view to that agency's subtree: inside the caller's scope it is honoured, outside it
 is refused exactly like a missing role (`Refused("scope")`: nothing says whether the agency
 exists). Admins may run these commands too (`access.allowed`) and see every agency; an admin
-who heads nothing must name one. Inspectors get complaint alerts pushed to them and have no
-head commands (read-only elsewhere means no view of agencies they do not head).
+who heads nothing must name one. Inspectors get complaint alerts pushed to them and may read
+`/report` and `/late` of every agency (`Caller.reads`); `/alerts` is a head's working list
+with buttons that act, so it only ever shows agencies the caller heads (`Caller.sees`), also
+for a head who is an inspector too.
 
 `/mute <hours>` (1–72; `0` turns alerts back on) holds this chat's non-urgent alerts — low
 scores without a complaint, late cases, SIPAS below threshold, their escalations — until the
@@ -94,13 +96,15 @@ class HeadCommands:
     # -- scope ----------------------------------------------------------------------------------
 
     async def _scope(
-        self, caller: Caller, code: str | None, command: str
+        self, caller: Caller, code: str | None, command: str, *, read_only: bool = True
     ) -> tuple[list[str], str, list[head_views.AgencyRow]]:
-        """The agencies this call may read, how to name them, and the roots of the view."""
+        """The agencies this call may read (`read_only`: figures an inspector may read too;
+        else what the caller heads), how to name them, and the roots of the view."""
         rows = await head_views.agencies(self._engine)
         by_code = {row.code: row for row in rows}
+        inspects = read_only and caller.inspector
         if code is not None:
-            if not caller.reads(code) or code not in by_code:
+            if not (caller.reads(code) if read_only else caller.sees(code)) or code not in by_code:
                 raise Refused("scope")
             roots = [code]
         elif caller.head_of:
@@ -108,7 +112,7 @@ class HeadCommands:
         else:
             raise UsageError(head_text(caller.language, "need_agency", command=command))
         members = head_views.subtree(rows, roots)
-        if not (caller.admin or caller.inspector):
+        if not (caller.admin or inspects):
             members &= set(caller.scope) | set(caller.head_of)
         name = ", ".join(by_code[r].name if r in by_code else r for r in roots)
         return sorted(members), name[:200], [by_code[r] for r in roots if r in by_code]
@@ -210,7 +214,7 @@ class HeadCommands:
         """The open alerts of the caller's agencies, oldest first, each with its buttons."""
         lang = caller.language
         word, code = self._split(caller, args, "report_usage")
-        members, _, _ = await self._scope(caller, code or word, "alerts")
+        members, _, _ = await self._scope(caller, code or word, "alerts", read_only=False)
         found, total = await head_views.open_alerts(self._engine, members, limit=ALERTS_SHOWN)
         if not found:
             return [Reply(head_text(lang, "alerts_none"))]

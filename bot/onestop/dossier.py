@@ -4,12 +4,16 @@ Two kinds of failure, answered differently by the endpoint:
 - `SchemaError` (400): not a JSON object, a required field missing, a value of the wrong type or
   size. Every offending field is named.
 - `MeaningError` (422): well-formed but impossible: status outside 1–10, unparseable dates,
-  a promised date before the receipt date, unknown channel codes.
+  a promised date before the receipt date, unknown channel codes, an event time in the future.
+
+`contract_fields` is what the inbox may keep of a payload: the contract's fields and nothing
+else (identity numbers, addresses and unknown fields are dropped).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +23,8 @@ _DATE_RE = re.compile(r"[0-9]{14}")
 _DATE_FIELDS = ("NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra", "ThoiDiemXuLy")
 # Dates that record something that happened; promised dates are not "event time".
 _HAPPENED_FIELDS = ("NgayTiepNhan", "NgayKetThucXuLy", "NgayTra")
+_SUPPLEMENTS = "DanhSachHoSoBoSung"
+_SUPPLEMENT_FIELDS = ("NgayHenTraTruoc", "NgayHenTraMoi", "LyDo")
 
 # field: (required, max length)
 _STRING_FIELDS: dict[str, tuple[bool, int]] = {
@@ -117,6 +123,28 @@ class Dossier:
         return max(moved) if moved else None
 
 
+# The fields the inbox keeps (interfaces.md "Intake", the contract's table); supplement items
+# keep `_SUPPLEMENT_FIELDS`, which the apology notice reads back.
+_STORED_FIELDS = (*_STRING_FIELDS, *_INT_FIELDS, *_DATE_FIELDS)
+
+
+def contract_fields(payload: dict[str, Any]) -> dict[str, Any]:
+    """A new dict of the contract's fields present in a validated `payload`, values as sent."""
+    stored = {name: payload[name] for name in _STORED_FIELDS if name in payload}
+    if _SUPPLEMENTS in payload:
+        items = payload[_SUPPLEMENTS]
+        stored[_SUPPLEMENTS] = (
+            [
+                {key: item[key] for key in _SUPPLEMENT_FIELDS if key in item}
+                for item in items
+                if isinstance(item, dict)
+            ]
+            if isinstance(items, list)
+            else None
+        )
+    return stored
+
+
 MAX_DEPTH = 16
 
 
@@ -145,10 +173,32 @@ def _has_surrogate(key: str, value: Any) -> bool:
     return False
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        # 1e999 overflows to infinity, which no database's JSON can hold.
+        raise ValueError(f"number {text[:40]} is out of range")
+    return number
+
+
+# Python's decoder takes NaN and ±Infinity, which are not JSON (RFC 8259) and which PostgreSQL's
+# json type refuses; one decoder, built once, so the hot path pays no setup.
+_DECODER = json.JSONDecoder(parse_float=_finite_float, parse_constant=_refuse_constant)
+
+
+def _decode(body: bytes) -> Any:
+    """`json.loads(body)` (the same encoding detection) with non-finite numbers refused."""
+    return _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
+
+
 def parse_json(body: bytes) -> dict[str, Any]:
     """Decode the body as one JSON object or raise `SchemaError`."""
     try:
-        decoded = json.loads(body)
+        decoded = _decode(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise SchemaError(f"body is not valid JSON: {exc}") from None
     except RecursionError:
@@ -219,7 +269,7 @@ def _parse_date(name: str, value: str, problems: dict[str, str]) -> datetime | N
 
 
 def _check_supplements(value: Any, schema: dict[str, str]) -> list[dict[str, Any]]:
-    name = "DanhSachHoSoBoSung"
+    name = _SUPPLEMENTS
     if not isinstance(value, list):
         schema[name] = "must be a list of objects"
         return []
@@ -229,7 +279,7 @@ def _check_supplements(value: Any, schema: dict[str, str]) -> list[dict[str, Any
         if not isinstance(item, dict):
             schema[where] = "must be an object"
             continue
-        for key in ("NgayHenTraTruoc", "NgayHenTraMoi", "LyDo"):
+        for key in _SUPPLEMENT_FIELDS:
             part = item.get(key)
             if not _absent(part) and not isinstance(part, str):
                 schema[f"{where}.{key}"] = "must be a string"
@@ -237,8 +287,31 @@ def _check_supplements(value: Any, schema: dict[str, str]) -> list[dict[str, Any
     return items
 
 
-def validate(payload: dict[str, Any]) -> Dossier:
-    """Check a decoded payload against the contract; raise `SchemaError` or `MeaningError`."""
+def _future_fields(
+    dates: dict[str, datetime | None], *, timed: bool, not_after: datetime
+) -> list[str]:
+    """The fields that would make the event time later than `not_after` (aware).
+
+    The event time is `ThoiDiemXuLy` when the event carries one (`timed`), else its latest date
+    of something that happened (`Dossier.event_at`); promised dates never count. The naive local
+    dates are read in `not_after`'s zone, so the comparison is in absolute time.
+    """
+    names = ("ThoiDiemXuLy",) if timed else _HAPPENED_FIELDS
+    zone = not_after.tzinfo
+    return [
+        name
+        for name in names
+        if (moment := dates[name]) is not None and moment.replace(tzinfo=zone) > not_after
+    ]
+
+
+def validate(payload: dict[str, Any], *, not_after: datetime | None = None) -> Dossier:
+    """Check a decoded payload against the contract; raise `SchemaError` or `MeaningError`.
+
+    With `not_after` (an aware moment: the server's clock plus the allowed skew), an event dated
+    after it is impossible data: a far-future event time would outrank every real event of its
+    case for good.
+    """
     schema: dict[str, str] = {}
     strings: dict[str, str | None] = {}
     for name, (required, max_len) in _STRING_FIELDS.items():
@@ -315,6 +388,13 @@ def validate(payload: dict[str, Any]) -> Dossier:
     promised = dates["NgayHenTra"]
     if received and promised and promised.date() < received.date():
         meaning["NgayHenTra"] = "is before NgayTiepNhan"
+    if not_after is not None:
+        timed = raw_dates["ThoiDiemXuLy"] is not None
+        for name in _future_fields(dates, timed=timed, not_after=not_after):
+            meaning[name] = (
+                f"is in the future (after {not_after:%Y%m%d%H%M%S} local time, the server clock "
+                "plus the allowed skew)"
+            )
     if meaning:
         raise MeaningError("payload holds impossible data", meaning)
 

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.onestop.dossier import Dossier, SchemaError
-from bot.onestop.links import case_token, phone_hash, telegram_link, token_hash, web_link
+from bot.onestop.dossier import Dossier, SchemaError, contract_fields
+from bot.onestop.links import KeyRing, telegram_link, token_hash, web_link
 from storage.intake import CaseEventRecord, IntakeOutcome, IntakeStore
 from storage.models import utcnow
 
 _KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 
-def idempotency_key(header: str | None, body: bytes) -> str:
-    """The delivery's identity: the vendor's key, else the SHA-256 of the raw body."""
+def body_digest(body: bytes) -> str:
+    """Hex SHA-256 of the raw body: an identical body is the same delivery whatever its key."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def idempotency_key(header: str | None, body: bytes, *, digest: str | None = None) -> str:
+    """The delivery's identity: the vendor's key, else the SHA-256 of the raw body (`digest`,
+    when the caller has it already)."""
     if header is None:
-        return "sha256:" + hashlib.sha256(body).hexdigest()
+        return "sha256:" + (digest or body_digest(body))
     key = header.strip()
     if not _KEY_RE.match(key):
         raise SchemaError(
@@ -38,9 +44,18 @@ class IntakeReply:
 class IntakeService:
     """Turns dossiers into stored events and answers with the citizen's links."""
 
-    def __init__(self, *, store: IntakeStore, link_key: bytes, public_url: str) -> None:
+    def __init__(
+        self,
+        *,
+        store: IntakeStore,
+        link_key: KeyRing,
+        public_url: str,
+        relink: Callable[[str, str, str, str], Awaitable[None]] | None = None,
+    ) -> None:
         self._store = store
-        self._key = link_key
+        self._keys = link_key
+        # Gives a case a new link when its key was retired: (case, token hash, kid, old kid).
+        self._relink = relink
         self._public_url = public_url
         self.telegram_username: str | None = None
         self.on_accepted: Callable[[], None] = lambda: None
@@ -49,7 +64,7 @@ class IntakeService:
         await self._store.close()
 
     def links(self, case_code: str, token: str | None = None) -> dict[str, str | None]:
-        token = token or case_token(self._key, case_code)
+        token = token or self._keys.token(case_code)
         username = self.telegram_username
         return {
             "telegram": telegram_link(username, token) if username else None,
@@ -57,13 +72,30 @@ class IntakeService:
             "web": web_link(self._public_url, token),
         }
 
-    async def accept(self, dossier: Dossier, *, key: str, payload: dict[str, Any]) -> IntakeReply:
-        token = case_token(self._key, dossier.case_code)
-        record = self._record(dossier, key=key, payload=payload, token=token)
+    async def accept(
+        self, dossier: Dossier, *, key: str, body_sha256: str, payload: dict[str, Any]
+    ) -> IntakeReply:
+        """Store the delivery once (by `key`, and by `body_sha256`: a replay under a new key is
+        a repeat) and answer with the case's links."""
+        token = self._keys.token(dossier.case_code)
+        record = self._record(
+            dossier, key=key, body_sha256=body_sha256, payload=payload, token=token
+        )
         outcome = await self._store.record(record)
+        token = await self._case_token(dossier.case_code, outcome.link_key_id, token)
         if outcome.created:
             self.on_accepted()
         return IntakeReply(created=outcome.created, body=self._body(dossier, outcome, token))
+
+    async def _case_token(self, case_code: str, kid: str | None, token: str) -> str:
+        """The token the case's stored link was made with: an older case keeps its kid's."""
+        if kid is None or kid == self._keys.current_id:
+            return token
+        if kid in self._keys:
+            return self._keys.token(case_code, kid)
+        if self._relink is not None:
+            await self._relink(case_code, token_hash(token), self._keys.current_id, kid)
+        return token
 
     def _body(self, dossier: Dossier, outcome: IntakeOutcome, token: str) -> dict[str, Any]:
         return {
@@ -73,19 +105,20 @@ class IntakeService:
         }
 
     def _record(
-        self, dossier: Dossier, *, key: str, payload: dict[str, Any], token: str
+        self, dossier: Dossier, *, key: str, body_sha256: str, payload: dict[str, Any], token: str
     ) -> CaseEventRecord:
-        hashed_phone = phone_hash(self._key, dossier.phone) if dossier.phone else None
-        # The inbox keeps the delivery, but never a raw phone number or e-mail address.
-        stored = payload
-        if "SoDienThoai" in payload or "Email" in payload:
-            stored = dict(payload)
-            if "SoDienThoai" in stored:
-                stored["SoDienThoai"] = f"hmac:{hashed_phone[:16]}" if hashed_phone else None
-            if "Email" in stored:
-                stored["Email"] = "redacted" if dossier.email else None
+        hashed = self._keys.phone_hash(dossier.phone) if dossier.phone else None
+        hashed_phone = hashed.value if hashed else None
+        # The inbox keeps the contract's fields only (a new dict), and never a raw phone number
+        # or e-mail address.
+        stored = contract_fields(payload)
+        if "SoDienThoai" in stored:
+            stored["SoDienThoai"] = f"hmac:{hashed_phone[:16]}" if hashed_phone else None
+        if "Email" in stored:
+            stored["Email"] = "redacted" if dossier.email else None
         return CaseEventRecord(
             idempotency_key=key,
+            body_sha256=body_sha256,
             case_code=dossier.case_code,
             agency_code=dossier.agency_code,
             agency_name=dossier.agency_name or dossier.agency_code,
@@ -106,9 +139,11 @@ class IntakeService:
             event_at=dossier.event_at,
             applicant_name=dossier.applicant_name,
             phone_hash=hashed_phone,
+            phone_key_id=hashed.key_id if hashed else None,
             phone=None,
-            email=dossier.email,
+            email=None,  # nothing in the product writes to citizens by e-mail
             link_token_hash=token_hash(token),
+            link_key_id=self._keys.current_id,
             payload=stored,
             recorded_at=utcnow(),
         )

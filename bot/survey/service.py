@@ -9,17 +9,19 @@ short callback notice are left to the adapter, because they belong to the press 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from time import monotonic
 
 from bot.clock import Clock
-from bot.onestop.links import TOKEN_RE, phone_hash, token_hash
+from bot.onestop.links import TOKEN_RE, KeyRing, token_hash
 from bot.survey.engine import AnswerError, Given, Toggle, next_question, parse_button, parse_text
 from bot.survey.engine import progress as survey_progress
 from bot.survey.questionnaire import Question, Questionnaire, builtin
 from scheduler.quiet import next_allowed
+from storage.case_links import PHONE, RESTARTABLE, Restart
 from storage.outbox import OutboxIntent
 from storage.surveys import (
     OPEN_SURVEY,
@@ -33,6 +35,8 @@ from storage.surveys import (
 
 log = logging.getLogger(__name__)
 LANGUAGES = ("vi", "en")
+# What a `/start` payload can be: a deep link carries at most 64 of A-Za-z0-9_-.
+START_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # A publish reaches new invitations within this many seconds on every replica.
 ACTIVE_TTL = 5.0
 
@@ -147,7 +151,7 @@ class SurveyService:
         *,
         store: SurveyStore,
         clock: Clock,
-        link_key: bytes,
+        link_key: KeyRing,
         survey_statuses: tuple[int, ...],
         reminder_after: timedelta,
         expiry: timedelta,
@@ -157,7 +161,7 @@ class SurveyService:
         self.store = store
         self.forms = FormCache(store)
         self.clock = clock
-        self._key = link_key
+        self._keys = link_key
         self.survey_statuses = survey_statuses
         self.reminder_after = reminder_after
         self.expiry = expiry
@@ -206,11 +210,18 @@ class SurveyService:
         if not payload:
             await self._say(text_intent(row.id, "welcome", keyboard="contact"))
             return
+        if not START_PAYLOAD.fullmatch(payload):
+            # Not something the bot ever prints (a deep link's payload is at most 64 of
+            # A-Za-z0-9_-): crafted, never looked up.
+            await self._say(text_intent(row.id, "link_unknown"))
+            return
         if self.on_invite is not None and payload.startswith("i") and len(payload) == 23:
             await self.on_invite(row.id, payload)
             return
         case = (
-            await self.store.case_by_token(token_hash(payload)) if TOKEN_RE.match(payload) else None
+            await self.store.case_by_token(token_hash(payload), key_ids=self._keys.ids)
+            if TOKEN_RE.match(payload)
+            else None
         )
         if case is None:
             await self._say(text_intent(row.id, "link_unknown"))
@@ -236,27 +247,40 @@ class SurveyService:
             return
         survey, answers = found
         if survey.chat_id == chat_id and survey.status in OPEN_SURVEY:
-            await self._say(await self._question_intent(survey, answers, intro=None))
+            # A survey nobody has answered yet (e.g. just restarted by a takeover) is
+            # introduced like an invitation.
+            intro = None if answers else "invite"
+            await self._say(
+                await self._question_intent(
+                    survey, answers, intro=intro, procedure=case.procedure_name
+                )
+            )
         elif survey.status == "expired":
             await self._say(text_intent(chat_id, "link_expired", code=case.code))
 
-    async def on_contact(self, chat: ChatRef, phone: str, *, own: bool) -> None:
-        """Link every case filed with the citizen's own phone number."""
+    async def on_contact(
+        self, chat: ChatRef, phone: str, *, own: bool, private: bool = True
+    ) -> None:
+        """Link every case filed with the citizen's own phone number, shared in a private
+        chat (in a group, the group's members would all follow the cases)."""
         row = await self._chat(chat)
+        if not private:
+            await self._say(text_intent(row.id, "contact_private"))
+            return
         if not own:
             await self._say(text_intent(row.id, "contact_not_own", keyboard="contact"))
             return
-        hashed = phone_hash(self._key, phone)
-        cases = await self.store.cases_by_phone(hashed) if hashed else []
+        hashed = self._keys.phone_hash(phone)
+        cases = await self.store.cases_by_phone(self._keys.phone_hashes(phone)) if hashed else []
         linked: list[CaseInfo] = []
         for case in cases:
-            holder = await self.store.link(
-                case.code, row.id, via="contact", now=self.clock.utcnow()
-            )
-            if holder == row.id:
-                linked.append(case)
+            held = await self.link_by_phone(case, row.id)
+            if held is not None:
+                linked.append(held)
         if hashed:
-            await self.store.set_chat(row.id, now=self.clock.utcnow(), phone_hash=hashed)
+            await self.store.set_chat(
+                row.id, now=self.clock.utcnow(), phone_hash=hashed.value, phone_key_id=hashed.key_id
+            )
         if not linked:
             await self._say(text_intent(row.id, "contact_none", keyboard="remove"))
             return
@@ -266,6 +290,54 @@ class SurveyService:
         )
         for case in linked:
             await self._after_link(case, row.id)
+
+    async def link_by_phone(self, case: CaseInfo, chat_id: int) -> CaseInfo | None:
+        """Link a case to a chat that proved the case's phone number (a Telegram contact of
+        its own, a phone shared on Zalo); return the case as it is now if the chat holds it.
+
+        A chat that proved the phone takes the case over from a chat that only had the token
+        (whoever scanned the receipt first: possibly the officer who printed it). The
+        displaced chat is told once, in its own language, and gets nothing more about the
+        case: its queued notices and questions are dropped, its buttons for the case answer
+        "no longer valid", its typed text no longer reaches the survey.
+
+        The survey, if unfinished (invited, in progress, or stopped by the displaced chat),
+        starts again from its first question for the new holder, on the same questionnaire
+        version, with a full expiry: the earlier answers are not the citizen's and are
+        dropped (their five-level values stay in the link history for integrity checks). A
+        survey completed before the takeover is kept — nobody had proved the phone then; the
+        history row records the takeover beside it. A chat linked by phone keeps its cases.
+        """
+        now = self.clock.utcnow()
+        restart: Restart | None = None
+        if case.survey_id is not None:
+            found = await self.store.survey(case.survey_id)
+            if found is not None and found[0].status in RESTARTABLE:
+                form = await self.forms.get(found[0].version)
+                first = next_question(form, {})
+                if first is not None:
+                    restart = Restart(found[0].id, first.code, now + self.expiry)
+        notice_at = self.unprompted_at()
+
+        def tell(previous: int) -> list[OutboxIntent]:
+            return [text_intent(previous, "link_moved", not_before=notice_at, code=case.code)]
+
+        outcome = await self.store.links.claim(
+            case.code, chat_id, how=PHONE, now=now, restart=restart, tell_previous=tell
+        )
+        if outcome.holder != chat_id:
+            return None
+        if outcome.previous is not None:
+            log.info(
+                "case taken over by phone",
+                extra={
+                    "chat_id": chat_id,
+                    "previous_chat_id": outcome.previous,
+                    "survey_restarted": outcome.survey_restarted,
+                },
+            )
+            self.wake()
+        return await self.store.case_by_code(case.code) or case
 
     async def on_stop(self, chat: ChatRef) -> None:
         """Opt the chat out of everything (confirmed); /start opts back in."""
@@ -339,6 +411,7 @@ class SurveyService:
         *,
         intro: str | None,
         not_before: datetime | None = None,
+        procedure: str | None = None,
     ) -> OutboxIntent:
         form = await self.forms.get(survey.version)
         given = {a.question_code: _given(a) for a in answers}
@@ -357,6 +430,7 @@ class SurveyService:
                 "intro": intro,
                 "case_code": survey.case_code,
                 "draft": list(survey.draft_choices),
+                **({"procedure": procedure} if procedure is not None else {}),
             },
         )
 

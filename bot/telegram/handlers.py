@@ -2,8 +2,13 @@
 
 Citizens' commands, answers and buttons go to the survey service (its messages go through the
 outbox). Admin and head commands, their buttons and guided conversations go to the command
-dispatcher (`bot.commands.dispatch`), whose `Reply` values `bot.telegram.replies` sends. Every
-command passes the per-chat rate limit first.
+dispatcher (`bot.commands.dispatch`), whose `Reply` values `bot.telegram.replies` sends.
+
+Every update — command, text, media, sticker, contact, button press — first spends its chat's
+budget (`admit`, before anything reads the database): past it the chat gets one warning, then
+silence for a while. A survey answer that is recorded gives its unit back. Callback data is
+parsed strictly (`bot.telegram.render`): anything the bot did not make, such as an id too large
+for the database, gets a polite "no longer valid" and is counted, never looked up.
 """
 
 from __future__ import annotations
@@ -15,10 +20,12 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -26,7 +33,15 @@ from bot.commands.base import Caller, PressResult, Reply
 from bot.heads.service import AlertService
 from bot.services import ChatCommands
 from bot.survey.service import ChatRef, SurveyService
-from bot.telegram.render import answered_text, parse_press, question_keyboard
+from bot.telegram.render import (
+    ALERT_PREFIX,
+    FOLLOW_UP_PREFIX,
+    answered_text,
+    parse_alert_press,
+    parse_follow_up,
+    parse_press,
+    question_keyboard,
+)
 from bot.telegram.replies import MAX_CAPTION, MAX_TEXT, markup, send_in_background, split_text
 from bot.telegram.sender import CHANNEL
 from bot.texts import chat_text, head_text
@@ -69,16 +84,44 @@ async def _caller(update: Update, commands: ChatCommands) -> Caller:
     )
 
 
-async def _gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[bool, Caller | None]:
-    """The per-chat command rate limit: (go on?, the caller when commands are wired)."""
+async def admit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Spend one unit of the chat's budget; past it warn once, then drop the update."""
+    commands = _commands(context)
+    chat = update.effective_chat
+    if commands is None or chat is None:
+        return
+    verdict = commands.dispatcher.admit(CHANNEL, str(chat.id))
+    if verdict == "ok":
+        return
+    if verdict == "warn":
+        caller = await _caller(update, commands)
+        warning = commands.dispatcher.flood_reply(caller)
+        if update.callback_query is not None:
+            await update.callback_query.answer(warning.text[:200])
+        else:
+            send_replies(context, caller, [warning])
+    raise ApplicationHandlerStop
+
+
+def _refund(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The update was a recorded survey answer: it does not count against the budget."""
+    commands = _commands(context)
+    if commands is not None and update.effective_chat is not None:
+        commands.dispatcher.refund(CHANNEL, str(update.effective_chat.id))
+
+
+def _refused(context: ContextTypes.DEFAULT_TYPE, reason: str) -> None:
+    commands = _commands(context)
+    if commands is not None:
+        commands.dispatcher.counters.refused(reason)
+
+
+async def _wired_caller(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Caller | None:
+    """The caller when commands are wired (their menus may need refreshing)."""
     commands = _commands(context)
     if commands is None or update.effective_chat is None:
-        return True, None
-    caller = await _caller(update, commands)
-    verdict = commands.dispatcher.rate(caller)
-    if verdict == "warn":
-        send_replies(context, caller, [commands.dispatcher.flood_reply(caller)])
-    return verdict == "ok", caller
+        return None
+    return await _caller(update, commands)
 
 
 def send_replies(
@@ -95,9 +138,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Link the case behind /start <payload>, or welcome."""
     if not _private(update):
         return
-    go, caller = await _gate(update, context)
-    if not go:
-        return
+    caller = await _wired_caller(update, context)
     await _service(context).on_start(_chat(update), context.args[0] if context.args else None)
     commands = _commands(context)
     if caller is not None and commands is not None:
@@ -106,34 +147,27 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Explain the commands; admins and heads also get the list of their own."""
-    go, caller = await _gate(update, context)
-    if not go:
-        return
+    caller = await _wired_caller(update, context)
     await _service(context).on_help(_chat(update))
     commands = _commands(context)
-    if caller is not None and commands is not None and update.effective_chat is not None:
+    if caller is not None and commands is not None:
         send_replies(context, caller, commands.dispatcher.help(caller))
         await commands.menus.refresh_if_privileged(caller)
 
 
 async def stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Opt out of everything."""
-    if (await _gate(update, context))[0]:
-        await _service(context).on_stop(_chat(update))
+    await _service(context).on_stop(_chat(update))
 
 
 async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Switch between Vietnamese and English."""
-    if (await _gate(update, context))[0]:
-        await _service(context).on_language(
-            _chat(update), context.args[0] if context.args else None
-        )
+    await _service(context).on_language(_chat(update), context.args[0] if context.args else None)
 
 
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show a linked case's state."""
-    if (await _gate(update, context))[0]:
-        await _service(context).on_status(_chat(update), " ".join(context.args or []) or None)
+    await _service(context).on_status(_chat(update), " ".join(context.args or []) or None)
 
 
 def _command_name(message: Message) -> tuple[str, list[str]]:
@@ -149,9 +183,7 @@ async def module_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if message is None or commands is None or not _private(update):
         await unknown_command(update, context)
         return
-    go, caller = await _gate(update, context)
-    if not go or caller is None:
-        return
+    caller = await _caller(update, commands)
     name, args = _command_name(message)
     if not commands.dispatcher.knows(name):
         await _service(context).on_help(_chat(update))
@@ -185,14 +217,28 @@ async def module_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         send_replies(context, caller, result.replies)
 
 
+async def _stale(update: Update, context: ContextTypes.DEFAULT_TYPE, reason: str) -> None:
+    """Answer a press the bot cannot honour: politely, counted, nothing looked up."""
+    query = update.callback_query
+    assert query is not None
+    _refused(context, reason)
+    await query.answer(chat_text(_chat(update).language, "stale_button"))
+
+
 async def alert_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A head pressed Đã tiếp nhận / Đã xử lý under an alert."""
     query = update.callback_query
     assert query is not None
-    _, alert_id, action = (query.data or "k:0:x").split(":", 2)
+    parsed = parse_alert_press(query.data or "")
+    if parsed is None:
+        await _stale(update, context, "malformed")
+        return
+    alert_id, action = parsed
     alerts: AlertService = context.application.bot_data[ALERTS_KEY]
     chat = _chat(update)
-    notice = await alerts.on_alert_press(chat, int(alert_id), action)
+    notice = await alerts.on_alert_press(chat, alert_id, action)
+    if notice == "not_yours":
+        _refused(context, "alert")
     if notice == "ask_note_sent":
         await query.answer()
     else:
@@ -203,10 +249,14 @@ async def follow_up_press(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """The citizen answered whether the handled complaint satisfied them."""
     query = update.callback_query
     assert query is not None
-    _, alert_id, answer = (query.data or "f:0:n").split(":", 2)
+    parsed = parse_follow_up(query.data or "")
+    if parsed is None:
+        await _stale(update, context, "malformed")
+        return
+    alert_id, satisfied = parsed
     alerts: AlertService = context.application.bot_data[ALERTS_KEY]
     chat = _chat(update)
-    notice = await alerts.on_follow_up(chat, int(alert_id), answer == "y")
+    notice = await alerts.on_follow_up(chat, alert_id, satisfied)
     await query.answer(
         head_text(chat.language, notice)
         if notice == "follow_up_thanks"
@@ -224,10 +274,14 @@ async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert query is not None
     parsed = parse_press(query.data or "")
     if parsed is None:
-        await query.answer()
+        await _stale(update, context, "malformed")
         return
     survey_id, code, value = parsed
     result = await _service(context).on_press(_chat(update), survey_id, code, value)
+    if result.notice == "stale_button":
+        _refused(context, "survey")
+    if result.answered is not None:
+        _refund(update, context)
     await query.answer(chat_text(result.language, result.notice) if result.notice else None)
     try:
         if result.answered is not None and isinstance(query.message, Message):
@@ -251,7 +305,9 @@ async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     assert message is not None and message.contact is not None
     own = user is not None and message.contact.user_id == user.id
-    await _service(context).on_contact(_chat(update), message.contact.phone_number, own=own)
+    await _service(context).on_contact(
+        _chat(update), message.contact.phone_number, own=own, private=_private(update)
+    )
 
 
 async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -267,7 +323,10 @@ async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             send_replies(context, caller, replies)
             return
     result = await _service(context).on_text(_chat(update), message.text or "")
-    if result is None or result.prompt_message_id is None:
+    if result is None:
+        return
+    _refund(update, context)
+    if result.prompt_message_id is None:
         return
     try:
         await context.bot.edit_message_reply_markup(
@@ -309,10 +368,13 @@ def register(
     commands: ChatCommands | None = None,
 ) -> None:
     application.bot_data[SERVICE_KEY] = service
+    application.add_handler(TypeHandler(Update, admit), group=-1)
     if alerts is not None:
         application.bot_data[ALERTS_KEY] = alerts
-        application.add_handler(CallbackQueryHandler(alert_press, pattern=r"^k:\d+:[ad]$"))
-        application.add_handler(CallbackQueryHandler(follow_up_press, pattern=r"^f:\d+:[yn]$"))
+        application.add_handler(CallbackQueryHandler(alert_press, pattern=f"^{ALERT_PREFIX}:"))
+        application.add_handler(
+            CallbackQueryHandler(follow_up_press, pattern=f"^{FOLLOW_UP_PREFIX}:")
+        )
     if commands is not None:
         application.bot_data[COMMANDS_KEY] = commands
         application.add_handler(

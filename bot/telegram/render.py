@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -21,6 +22,13 @@ from scoring.timeliness import classify
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 PRESS_PREFIX = "a"
+ALERT_PREFIX = "k"  # k:<alert id>:a (acknowledged) | k:<alert id>:d (handled)
+FOLLOW_UP_PREFIX = "f"  # f:<alert id>:y | f:<alert id>:n (the citizen is satisfied or not)
+# Row ids the bot puts in buttons: ASCII digits that fit the databases' 64-bit integers.
+_ID = r"[0-9]{1,18}"
+ALERT_PRESS = re.compile(rf"{ALERT_PREFIX}:({_ID}):([ad])")
+FOLLOW_UP_PRESS = re.compile(rf"{FOLLOW_UP_PREFIX}:({_ID}):([yn])")
+_SURVEY_ID = re.compile(_ID)
 
 
 def press_data(survey_id: int, code: str, value: str) -> str:
@@ -29,14 +37,24 @@ def press_data(survey_id: int, code: str, value: str) -> str:
 
 
 def parse_press(data: str) -> tuple[int, str, str] | None:
+    """(survey id, question code, value) of an answer button; None for anything the bot does
+    not make (a forged id too long for the database included)."""
     parts = data.split(":")
-    if (
-        len(parts) != 4
-        or parts[0] != PRESS_PREFIX
-        or not (parts[1].isascii() and parts[1].isdigit())
-    ):
+    if len(parts) != 4 or parts[0] != PRESS_PREFIX or not _SURVEY_ID.fullmatch(parts[1]):
         return None
     return int(parts[1]), parts[2], parts[3]
+
+
+def parse_alert_press(data: str) -> tuple[int, str] | None:
+    """(alert id, "a" | "d") of an alert button, or None."""
+    found = ALERT_PRESS.fullmatch(data)
+    return None if found is None else (int(found.group(1)), found.group(2))
+
+
+def parse_follow_up(data: str) -> tuple[int, bool] | None:
+    """(alert id, satisfied?) of a follow-up button, or None."""
+    found = FOLLOW_UP_PRESS.fullmatch(data)
+    return None if found is None else (int(found.group(1)), found.group(2) == "y")
 
 
 def _lang(language: str) -> str:
@@ -123,8 +141,12 @@ def alert_keyboard(alert_id: int, language: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(head_text(language, "ack"), callback_data=f"k:{alert_id}:a"),
-                InlineKeyboardButton(head_text(language, "done"), callback_data=f"k:{alert_id}:d"),
+                InlineKeyboardButton(
+                    head_text(language, "ack"), callback_data=f"{ALERT_PREFIX}:{alert_id}:a"
+                ),
+                InlineKeyboardButton(
+                    head_text(language, "done"), callback_data=f"{ALERT_PREFIX}:{alert_id}:d"
+                ),
             ]
         ]
     )
@@ -289,8 +311,12 @@ class TelegramRenderer:
             return text, InlineKeyboardMarkup(
                 [
                     [
-                        InlineKeyboardButton(BUTTONS[lang]["yes"], callback_data=f"f:{alert_id}:y"),
-                        InlineKeyboardButton(BUTTONS[lang]["no"], callback_data=f"f:{alert_id}:n"),
+                        InlineKeyboardButton(
+                            BUTTONS[lang]["yes"], callback_data=f"{FOLLOW_UP_PREFIX}:{alert_id}:y"
+                        ),
+                        InlineKeyboardButton(
+                            BUTTONS[lang]["no"], callback_data=f"{FOLLOW_UP_PREFIX}:{alert_id}:n"
+                        ),
                     ]
                 ]
             )

@@ -12,6 +12,7 @@ from bot.onestop.links import TOKEN_RE, token_hash
 from bot.texts import CASE_PAGE, CASE_STATUS, TIMELINESS, VI
 from bot.web.keys import CASES, INTAKE, LOCAL_NOW, SETTINGS, SURVEYS
 from bot.web.responses import error, json_response
+from bot.web.security import inline_style
 from scoring.timeliness import classify
 from storage.cases import CaseState
 
@@ -72,15 +73,22 @@ async def get_case(request: web.Request) -> web.Response:
     )
 
 
-_PAGE = """<!doctype html>
+_CSS = inline_style(
+    "body{font-family:system-ui,sans-serif;margin:1.2rem;max-width:36rem;color:#1b1b1b}\n"
+    "dt{color:#555;font-size:.9rem}dd{margin:0 0 .7rem 0;font-weight:600}\n"
+    "a.btn{display:inline-block;background:#229ed9;color:#fff;padding:.7rem 1rem;\n"
+    "border-radius:.5rem;text-decoration:none}"
+)
+_PAGE = (
+    """<!doctype html>
 <html lang="vi"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
-<style>body{{font-family:system-ui,sans-serif;margin:1.2rem;max-width:36rem;color:#1b1b1b}}
-dt{{color:#555;font-size:.9rem}}dd{{margin:0 0 .7rem 0;font-weight:600}}
-a.btn{{display:inline-block;background:#229ed9;color:#fff;padding:.7rem 1rem;
-border-radius:.5rem;text-decoration:none}}</style></head>
+<style>"""
+    + _CSS.replace("{", "{{").replace("}", "}}")
+    + """</style></head>
 <body><h1>{title}</h1>{content}</body></html>"""
+)
 
 
 @routes.get("/s/{token}")
@@ -108,7 +116,7 @@ async def case_page(request: web.Request) -> web.Response:
         "<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in rows) + "</dl>"
     )
     content += f"<p>{escape(text['survey_later'])}</p>"
-    telegram = request.app[INTAKE].links(case.code)["telegram"]
+    telegram = request.app[INTAKE].links(case.code, token)["telegram"]
     if telegram:
         content += f'<p><a class="btn" href="{escape(telegram)}">{escape(text["telegram"])}</a></p>'
     return web.Response(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import logging
 import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.web.keys import ENGINE, IN_FLIGHT, METRICS
+from bot.web.keys import ENGINE, IN_FLIGHT, METRICS, SETTINGS
 from bot.web.responses import error, json_response
 from storage.cases import ping
 from storage.errors import StorageUnavailable
@@ -29,9 +31,40 @@ async def healthz(request: web.Request) -> web.Response:
     return json_response({"status": "ok", "database": "ok"})
 
 
+def _loopback(remote: str | None) -> bool:
+    try:
+        return remote is not None and ipaddress.ip_address(remote.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False  # a Unix socket or a proxy's name: not known to be this machine
+
+
+def _metrics_refusal(request: web.Request) -> web.Response | None:
+    """None when the scraper may read: from this machine, or with SIPAS_METRICS_TOKEN."""
+    token = request.app[SETTINGS].metrics_token
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if token:
+        if scheme.lower() == "bearer" and hmac.compare_digest(
+            given.strip().encode(), token.encode()
+        ):
+            return None
+        if _loopback(request.remote) and not given:
+            return None
+        return error(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+    if _loopback(request.remote):
+        return None
+    return error(
+        403,
+        "/metrics answers only this machine; set SIPAS_METRICS_TOKEN and scrape with "
+        "Authorization: Bearer <token> to read it from elsewhere",
+    )
+
+
 @routes.get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
-    """Export Prometheus metrics in the text format."""
+    """Export Prometheus metrics in the text format (loopback, or with the metrics token)."""
+    refusal = _metrics_refusal(request)
+    if refusal is not None:
+        return refusal
     registry = request.app[METRICS]
     response = web.Response(body=registry.render())
     response.headers["Content-Type"] = registry.content_type

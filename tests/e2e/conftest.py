@@ -61,7 +61,7 @@ async def bot_service(
             "SIPAS_DATABASE_URL": database_url,
             "SIPAS_ONESTOP_SECRETS": SECRET,
             "SIPAS_API_TOKEN": API_TOKEN,
-            "SIPAS_SECRET_KEY": "e2e-link-key",
+            "SIPAS_SECRET_KEY": "e2e-link-key-of-32-characters-x",
             "TELEGRAM_BOT_TOKEN": telegram.token,
             "TELEGRAM_API_BASE_URL": telegram.base_url,
             "SIPAS_CLOCK_FILE": str(clock.path),

@@ -33,6 +33,8 @@ class ServiceProcess:
             "SIPAS_HTTP_PORT": str(self.port),
             "SIPAS_PUBLIC_URL": self.url,
             "SIPAS_LOG_FORMAT": "text",
+            # `sipas serve` refuses to start without a link key; a test may override it.
+            "SIPAS_SECRET_KEY": "e2e-service-link-key-0123456789",
             **env,
         }
         self.process: subprocess.Popen[bytes] | None = None

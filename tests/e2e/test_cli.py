@@ -212,3 +212,79 @@ def test_score_a_day(migrated: Sipas) -> None:
     done = migrated("score", "--date", "2026-10-05")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("2026-10-05: ")
+
+
+def test_init_env_writes_a_private_file_with_a_strong_secret_key(sipas: Sipas) -> None:
+    os.umask(0o022)  # the usual umask: a plain write would be world-readable
+    done = sipas("init-env")
+    assert done.returncode == 0, done.stderr
+    env = sipas.workdir / ".env"
+    assert env.stat().st_mode & 0o777 == 0o600
+    values = dict(line.split("=", 1) for line in env.read_text("utf-8").splitlines() if "=" in line)
+    key = values["SIPAS_SECRET_KEY"]
+    assert len(key) >= 43 and len(set(key)) > 16  # token_urlsafe(32): 256 random bits
+    again = sipas("init-env")
+    assert again.returncode == 0 and "left unchanged" in again.stdout
+
+
+def test_init_env_refuses_to_write_through_a_symbolic_link(sipas: Sipas, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = elsewhere / "stolen"
+    (sipas.workdir / ".env").symlink_to(target)  # dangling: `exists()` said no
+    done = sipas("init-env")
+    assert done.returncode == 1
+    assert done.stderr.strip().count("\n") == 0 and "symbolic link" in done.stderr
+    assert not target.exists()
+
+
+def test_serve_refuses_to_start_without_a_secret_key(migrated: Sipas) -> None:
+    done = migrated("serve")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("sipas serve: SIPAS_SECRET_KEY is not set")
+
+
+def test_serve_refuses_webhook_mode_without_its_secret(sipas: Sipas) -> None:
+    sipas.env.update(
+        {"TELEGRAM_MODE": "webhook", "TELEGRAM_BOT_TOKEN": "123:abc", "SIPAS_SECRET_KEY": "x" * 32}
+    )
+    done = sipas("serve")
+    assert done.returncode == 1
+    assert done.stderr.strip().count("\n") == 0
+    assert "TELEGRAM_WEBHOOK_SECRET" in done.stderr
+
+
+def test_the_sqlite_database_is_private(sipas: Sipas) -> None:
+    os.umask(0o022)
+    sipas.database = sipas.workdir / "var" / "sipas.db"
+    sipas.env["SIPAS_DATABASE_URL"] = f"sqlite+aiosqlite:///{sipas.database}"
+    done = sipas("migrate")
+    assert done.returncode == 0, done.stderr
+    assert sipas.database.parent.stat().st_mode & 0o777 == 0o700
+    files = [p for p in sipas.database.parent.iterdir() if p.name.startswith("sipas.db")]
+    assert sipas.database in files
+    for path in files:
+        assert path.stat().st_mode & 0o077 == 0, path
+
+
+def test_an_existing_readable_database_is_made_private(migrated: Sipas) -> None:
+    migrated.database.chmod(0o644)
+    done = migrated("migrate")
+    assert done.returncode == 0, done.stderr
+    assert migrated.database.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_answer_time_that_overflows_is_a_line_error(migrated: Sipas) -> None:
+    add_case(migrated.database, "H12-0001", "2026-10-02 08:00:00.000000")
+    path = migrated.workdir / "answers.csv"
+    path.write_text(
+        "MaHoSo,MaCoQuan,question_code,value,answered_at\n"
+        f"H12-0001,{AGENCY},1.1,5,0001-01-01T00:00:00+14:00\n",
+        encoding="utf-8",
+    )
+    done = migrated("import-responses", str(path))
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "line 2: answered_at '0001-01-01T00:00:00+14:00' is out of range" in done.stderr

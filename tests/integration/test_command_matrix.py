@@ -16,7 +16,7 @@ from bot.commands.admin_texts import admin_text
 from bot.commands.base import Callback, Caller, Command, Dialog, Refused, Reply, UsageError
 from bot.services import Services, build_services
 from storage.db import create_engine
-from storage.models import Agency
+from storage.models import Agency, Alert
 from tests.conftest import make_settings
 
 agencies_t = Agency.__table__  # type: ignore[attr-defined]
@@ -46,27 +46,29 @@ ARGS: dict[str, list[str]] = {
     "q_edit": ["Q1", "Anh/chị có hài lòng không?"],
 }
 SCOPED = {"report", "late", "alerts"}
-ROLES = ("citizen", "head_in", "head_out", "inspector", "admin")
+# head_inspector heads Q (outside TARGET's tree) and is an inspector too.
+ROLES = ("citizen", "head_in", "head_out", "inspector", "head_inspector", "admin")
 
 
 def expected(command: Command, role: str) -> bool:
     """The design: everyone's commands for all; admin commands for admins; head commands for
-    heads (and admins, who see every agency), refused when the agency is outside the scope;
-    read-only views (/report, /late) also for inspectors, across agencies."""
+    heads (and admins, who see every agency), refused when the agency is outside the scope —
+    also for a head who is an inspector too (`/alerts` acts on what one heads); read-only views
+    (/report, /late) also for inspectors, across agencies."""
     if command.role == "everyone":
         return True
     if command.role == "admin":
         return role == "admin"
     if command.role == "head":
-        if role == "head_out" and command.name in SCOPED:
+        if role in ("head_out", "head_inspector") and command.name in SCOPED:
             return False
-        return role in ("head_in", "head_out", "admin")
+        return role in ("head_in", "head_out", "head_inspector", "admin")
     if command.role == "inspector":
-        return role == "inspector"
+        return role in ("inspector", "head_inspector")
     if command.role == "reader":  # read-only views: heads in scope, inspectors and admins anywhere
         if role == "head_out" and command.name in SCOPED:
             return False
-        return role in ("head_in", "head_out", "inspector", "admin")
+        return role in ("head_in", "head_out", "inspector", "head_inspector", "admin")
     raise AssertionError(f"unknown role {command.role}")
 
 
@@ -93,6 +95,8 @@ async def callers(services: Services) -> dict[str, Caller]:
         ("201", "head", "D1"),
         ("202", "head", "Q"),
         ("203", "inspector", None),
+        ("205", "head", "Q"),
+        ("205", "inspector", None),
     ]:
         chat = await who(external)
         await services.surveys.on_invite(chat.chat_id, await services.alerts.invite(role, agency))  # type: ignore[misc]
@@ -101,9 +105,11 @@ async def callers(services: Services) -> dict[str, Caller]:
         "head_in": await who("201"),
         "head_out": await who("202"),
         "inspector": await who("203"),
+        "head_inspector": await who("205"),
         "admin": await who("900"),
     }
     assert found["head_in"].sees(TARGET) and not found["head_out"].sees(TARGET)
+    assert found["head_inspector"].inspector and found["head_inspector"].head_of == {"Q"}
     return found
 
 
@@ -298,3 +304,32 @@ async def test_the_dispatcher_contract(services: Services) -> None:
     assert "/invite" in admin_help and "/audit" in admin_help and "/cancel" in admin_help
     head_help = dispatcher.help(head)[0].text
     assert "/invite" not in head_help
+
+
+async def test_a_head_who_is_also_an_inspector_lists_only_the_alerts_of_what_they_head(
+    services: Services,
+) -> None:
+    """Inspectors read every agency's figures; `/alerts` (buttons that act) stays a head's own."""
+    alerts_t = Alert.__table__  # type: ignore[attr-defined]
+    now = services.clock.utcnow()
+    async with services.engine.begin() as conn:
+        for agency, case in (("D2", "HS-D2"), ("Q", "HS-Q")):
+            await conn.execute(
+                alerts_t.insert().values(
+                    kind="low_score",
+                    agency_code=agency,
+                    dedupe_key=f"low:{case}",
+                    payload={"kind": "low_score", "agency": agency, "code": case},
+                    complaint=False,
+                    created_at=now,
+                )
+            )
+    dispatcher = services.commands.dispatcher
+    both = (await callers(services))["head_inspector"]
+    listed = "\n".join(r.text for r in await dispatcher.command(both, "alerts", []))
+    assert "HS-Q" in listed and "HS-D2" not in listed
+    refused = admin_text("vi", "refused")
+    assert [r.text for r in await dispatcher.command(both, "alerts", ["D2"])] == [refused]
+    assert [r.text for r in await dispatcher.command(both, "alerts", ["P"])] == [refused]
+    # ...while the read-only views still reach every agency
+    assert [r.text for r in await dispatcher.command(both, "late", ["D2"])] != [refused]

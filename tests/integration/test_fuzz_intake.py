@@ -3,18 +3,23 @@
 Contract (interfaces.md "Intake"): checks run in the order size (413), content type (415),
 signature (401), JSON and schema (400), meaning (422); the answer is 200/202 otherwise, and
 never a 5xx for anything a client sends. One server is started for the module and reused by
-every example (Hypothesis and function-scoped fixtures do not mix).
+every example (Hypothesis and function-scoped fixtures do not mix), once on SQLite and once on
+PostgreSQL (whose json type refuses what SQLite's text keeps, e.g. NaN).
 """
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import json
+import math
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 import pytest_asyncio
 from aiohttp import ClientResponse
@@ -30,7 +35,7 @@ from storage.db import migrate_async
 ENDPOINT = "/api/v1/onestop/events"
 SECRET = "fuzz-vendor-secret"
 PUBLIC_URL = "https://khaosat.example.gov.vn"
-NOW = 1_790_000_000  # the server's clock, fixed: 2026-09-21
+NOW = 1_793_000_000  # the server's clock, fixed: 2026-10-26, after every date in VALID
 MAX_BODY = 256 * 1024
 ALLOWED = {200, 202, 400, 401, 413, 415, 422}
 TOKEN = r"[A-Za-z0-9_-]{22}"
@@ -69,10 +74,35 @@ VALID: dict[str, Any] = {
 # --- the server ----------------------------------------------------------------------------
 
 
+async def _admin(url: str, statement: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A fresh database of each kind for the module, dropped afterwards."""
+    if request.param == "sqlite":
+        directory: Path = tmp_path_factory.mktemp("fuzz-intake")
+        yield f"sqlite+aiosqlite:///{directory / 'sipas.db'}"
+        return
+    admin_url = str(request.getfixturevalue("pg_admin"))
+    name = f"sipas_fuzz_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(admin_url, f'CREATE DATABASE "{name}"'))
+    yield f"postgresql+asyncpg://{admin_url.rsplit('/', 1)[0].split('://', 1)[1]}/{name}"
+    asyncio.run(_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def intake_client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[TestClient]:
-    directory: Path = tmp_path_factory.mktemp("fuzz-intake")
-    url = f"sqlite+aiosqlite:///{directory / 'sipas.db'}"
+async def intake_client(database: str) -> AsyncIterator[TestClient]:
+    url = database
     await migrate_async(url)
     app_settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
@@ -167,9 +197,24 @@ scalars = st.one_of(
     st.booleans(),
     st.integers(),
     st.integers(min_value=-(10**30), max_value=10**30),
-    st.floats(allow_nan=False, allow_infinity=False),
+    st.floats(),  # NaN and ±Infinity included: json.dumps writes them as bare words
     odd_text,
     interesting_text,
+)
+# Number literals no finite float holds (1e999 decodes to infinity), and near misses that do.
+non_finite_literals = st.one_of(
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", "-1E+999", "1.5e400"]),
+    st.builds(
+        lambda sign, mantissa, exponent: f"{sign}{mantissa}e{exponent}",
+        st.sampled_from(["", "-"]),
+        st.sampled_from(["1", "9.99", "0.1", "123456789"]),
+        st.integers(min_value=320, max_value=10**7),
+    ),
+)
+number_literals = st.one_of(
+    non_finite_literals,
+    st.builds(lambda exponent: f"1e-{exponent}", st.integers(min_value=320, max_value=10**7)),
+    st.just("1.7976931348623157e308"),
 )
 json_values = st.recursive(
     scalars,
@@ -239,6 +284,60 @@ def encode(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
 
+MARKER = "__number_literal_7f3a__"
+
+
+@st.composite
+def planted(draw: st.DrawFn, value: Any, literals: st.SearchStrategy[str]) -> bytes:
+    """`value` encoded with a number literal written in at a random place, nested anywhere."""
+    value = copy.deepcopy(value)  # its containers may be shared, VALID's among them
+    item: Any = MARKER
+    for _ in range(draw(st.integers(0, 3))):
+        item = [item] if draw(st.booleans()) else {draw(odd_text): item}
+    place = value
+    while True:
+        children = (
+            list(place.values())
+            if isinstance(place, dict)
+            else place
+            if isinstance(place, list)
+            else []
+        )
+        containers = [c for c in children if isinstance(c, dict | list)]
+        if not containers or draw(st.integers(0, 2)) == 0:
+            break
+        place = draw(st.sampled_from(containers))
+    if isinstance(place, dict):
+        place[draw(st.one_of(st.sampled_from([*VALID, "GhiChu"]), odd_text))] = item
+    elif isinstance(place, list):
+        place.insert(draw(st.integers(0, len(place))), item)
+    else:
+        value = item
+    return encode(value).replace(f'"{MARKER}"'.encode(), draw(literals).encode())
+
+
+def has_non_finite_number(body: bytes) -> bool:
+    """True if `body` is JSON (as Python reads it) holding NaN, ±Infinity or an overflow."""
+    found = False
+
+    def constant(_name: str) -> float:
+        nonlocal found
+        found = True
+        return 0.0
+
+    def number(text: str) -> float:
+        nonlocal found
+        value = float(text)
+        found = found or not math.isfinite(value)
+        return value
+
+    try:
+        json.loads(body, parse_constant=constant, parse_float=number)
+    except (ValueError, RecursionError):
+        return False
+    return found
+
+
 raw_bodies = st.one_of(
     st.binary(max_size=2000),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=200).map(lambda t: t.encode("utf-8")),
@@ -251,6 +350,8 @@ bodies = st.one_of(
     mutated_payloads().map(encode),
     mutated_payloads().map(lambda d: json.dumps(d).encode("ascii")),  # \u escapes
     huge_string(min_size=200_000).map(lambda s: encode({**VALID, "TenTTHC": s})),
+    mutated_payloads().flatmap(lambda d: planted(d, number_literals)),
+    json_values.flatmap(lambda v: planted(v, number_literals)),
     raw_bodies,
 )
 content_types = st.sampled_from(
@@ -319,8 +420,25 @@ async def test_any_body_gets_a_contract_answer_never_a_5xx(
     first_check = expected_refusal(body, content_type, how)
     if first_check is not None:
         assert status == first_check, (status, decoded)
+    elif has_non_finite_number(body):
+        assert status == 400, (status, decoded)
     else:
         assert status in {200, 202, 400, 422}, (status, decoded)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(body=mutated_payloads().flatmap(lambda d: planted(d, non_finite_literals)))
+async def test_a_non_finite_number_anywhere_is_refused_as_not_json(
+    intake_client: TestClient, body: bytes
+) -> None:
+    event(f"{len(body) // 1000} kB")
+    status, decoded, response = await post(intake_client, body, signed_headers(body))
+    assert_answer_shape(status, decoded, response)
+    assert status == (413 if len(body) > MAX_BODY else 400), (status, decoded)
 
 
 @settings(
@@ -338,6 +456,8 @@ async def test_mutated_valid_payload_is_accepted_or_refused_with_named_fields(
     assert_answer_shape(status, decoded, response)
     if len(body) > MAX_BODY:
         assert status == 413
+    elif has_non_finite_number(body):
+        assert status == 400, (status, decoded)
     elif status in {400, 422}:
         assert decoded is not None and decoded.get("fields"), decoded
     else:

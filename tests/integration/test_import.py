@@ -259,3 +259,27 @@ async def test_a_pair_stored_meanwhile_rolls_the_whole_write_back(engine: AsyncE
     assert await answer_count(engine) == 1
     surveys = await query(engine, "SELECT case_code FROM surveys")
     assert surveys == [{"case_code": "H-1"}]  # H-2's survey was rolled back too
+
+
+async def test_times_that_overflow_or_are_implausible_are_line_errors(
+    client: TestClient, engine: AsyncEngine
+) -> None:
+    # Converting year 1 at +14:00 (or year 9999 west of UTC) to local time overflowed: the
+    # command printed a traceback instead of a line error.
+    data = csv_bytes(
+        f"H-1,{A},1.1,5,0001-01-01T00:00:00+14:00",  # 2
+        f"H-1,{A},1.2,5,9999-12-31T23:59:59-12:00",  # 3
+        f"H-1,{A},1.3,5,9999-12-31T23:00:00+00:00",  # 4: past 9999 in local time
+        f"H-1,{A},1.4,5,0001-01-01",  # 5: a typing error, and before pandas' dates
+        f"H-1,{A},2.1,5,2026-11-05T08:00:00",  # 6: after tomorrow (NOW is 3/11)
+        f"H-1,{A},2.2,5,2026-11-03T20:00:00",  # 7: fine (today, local)
+    )
+    errors = await rejected(engine, data)
+    assert errors == [
+        "line 2: answered_at '0001-01-01T00:00:00+14:00' is out of range",
+        "line 3: answered_at '9999-12-31T23:59:59-12:00' is out of range",
+        "line 4: answered_at '9999-12-31T23:00:00+00:00' is out of range",
+        "line 5: answered_at '0001-01-01' is not between 2000-01-01 and tomorrow",
+        "line 6: answered_at '2026-11-05T08:00:00' is not between 2000-01-01 and tomorrow",
+    ]
+    assert await answer_count(engine) == 0

@@ -255,18 +255,6 @@ async def test_many_events_of_one_case_at_once_all_count(client: TestClient) -> 
     assert case["events"] == 10
 
 
-async def test_a_nul_escape_in_an_extra_field_is_stored(
-    client: TestClient, migrated_url: str
-) -> None:
-    """Extra fields are kept as sent, even a NUL that no text column could hold."""
-    status, _ = await post(client, dossier(GhiChu="a\u0000b", Extra={"x": ["\u0000"]}))
-    assert status == 202
-    stored = await rows(migrated_url, "SELECT payload FROM case_events")
-    payload = stored[0]["payload"]
-    payload = json.loads(payload) if isinstance(payload, str) else payload
-    assert (payload["GhiChu"], payload["Extra"]) == ("a\u0000b", {"x": ["\u0000"]})
-
-
 async def test_read_api_requires_the_token_and_knows_unknown_cases(client: TestClient) -> None:
     await post(client, dossier())
     assert (await client.get("/api/v1/cases/H12.22-261001-0001")).status == 401

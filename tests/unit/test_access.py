@@ -87,3 +87,18 @@ def test_long_replies_are_cut_at_line_breaks_within_telegram_limits() -> None:
     assert all(0 < len(p) <= 4096 for p in pieces)
     assert "\n".join(pieces) == text
     assert split_text("y" * 5000, 4096) == ["y" * 4096, "y" * 904]
+
+
+def test_a_refunded_update_does_not_count_and_keys_are_any_chat_address() -> None:
+    ticks = Ticks()
+    limit = CommandRateLimit(limit=3, window=60, silence=60, now=ticks)
+    chat = ("telegram", "42")
+    for _ in range(10):  # recorded answers give their unit back
+        assert limit.check(chat) == "ok"
+        limit.refund(chat)
+    assert [limit.check(chat) for _ in range(3)] == ["ok", "ok", "ok"]
+    assert limit.check(chat) == "warn"
+    limit.refund(chat)  # nothing to give back while silenced
+    assert limit.check(chat) == "silent"
+    assert limit.check(("zalo_oa", "42")) == "ok"  # the same id on another channel is another chat
+    limit.refund(("telegram", "never seen"))

@@ -30,6 +30,7 @@ VARIABLES = (
     "SIPAS_LOG_FORMAT",
     "SIPAS_MAX_CLOCK_SKEW",
     "SIPAS_SHUTDOWN_TIMEOUT",
+    "SIPAS_METRICS_TOKEN",
 )
 
 
@@ -214,3 +215,40 @@ def test_index_rule_days_off_and_make_up_days(monkeypatch: pytest.MonkeyPatch, t
     monkeypatch.setenv("SIPAS_DAYS_OFF", "02/09/2026")
     with pytest.raises(ValueError, match="not a date"):
         Settings()
+
+
+def test_webhook_mode_without_a_secret_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    # It used to start and then refuse every update Telegram pushed.
+    monkeypatch.setenv("TELEGRAM_MODE", "webhook")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "")
+    with pytest.raises(ValidationError, match="TELEGRAM_WEBHOOK_SECRET"):
+        Settings()
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "hook-secret")
+    assert Settings().telegram_webhook_secret == "hook-secret"
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "")  # the channel is off: nothing to refuse
+    assert Settings().telegram_mode == "webhook"
+
+
+def test_secret_key_is_a_key_ring(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SIPAS_SECRET_KEY", "k2:new-secret, k1:old-secret")
+    ring = Settings().key_ring
+    assert ring.ids == ("k2", "k1")
+    assert ring.current_id == "k2"
+    monkeypatch.setenv("SIPAS_SECRET_KEY", "a-bare-secret")
+    assert Settings().key_ring.ids == ("k0",)
+    monkeypatch.delenv("SIPAS_SECRET_KEY")
+    assert not Settings().key_ring
+
+
+@pytest.mark.parametrize("value", ["k1:a,k1:b", "k1:", "bad kid:secret", "bare-one,bare-two"])
+def test_a_malformed_secret_key_is_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("SIPAS_SECRET_KEY", value)
+    with pytest.raises(ValidationError, match="SIPAS_SECRET_KEY"):
+        Settings()
+
+
+def test_metrics_token_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SIPAS_METRICS_TOKEN", "scrape")
+    assert Settings().metrics_token == "scrape"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,6 +14,7 @@ from bot.onestop.dossier import (
     DossierError,
     MeaningError,
     SchemaError,
+    contract_fields,
     parse_json,
     validate,
 )
@@ -87,6 +89,26 @@ def test_deeply_nested_json_is_a_schema_error_not_a_crash() -> None:
 def test_parse_json_returns_the_object() -> None:
     body = json.dumps(payload(), ensure_ascii=False).encode()
     assert parse_json(body) == payload()
+
+
+@pytest.mark.parametrize(
+    "literal", [b"NaN", b"Infinity", b"-Infinity", b"1e999", b"-1E+999", b"123.4e99999"]
+)
+@pytest.mark.parametrize("template", [b'{"x": %s}', b'{"a": [1, {"b": [%s]}]}'])
+def test_non_finite_numbers_are_not_json(literal: bytes, template: bytes) -> None:
+    with pytest.raises(SchemaError) as caught:
+        parse_json(template % literal)
+    assert caught.value.http_status == 400
+    assert "JSON" in caught.value.message
+
+
+def test_finite_numbers_at_the_edges_are_json() -> None:
+    decoded = parse_json(b'{"big": 1.7976931348623157e308, "tiny": 1e-999, "n": -0.5}')
+    assert decoded == {"big": 1.7976931348623157e308, "tiny": 0.0, "n": -0.5}
+
+
+def test_a_byte_order_mark_is_read_as_json_does() -> None:
+    assert parse_json(b"\xef\xbb\xbf" + json.dumps(payload()).encode()) == payload()
 
 
 # --- required fields and types -------------------------------------------------------------
@@ -475,3 +497,112 @@ def test_promised_dates_never_count_as_event_time() -> None:
         )
     )
     assert dossier.event_at == datetime(2026, 10, 5, 8, 30, 0)
+
+
+# --- event time in the future --------------------------------------------------------------
+
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+# The server's clock plus the skew: 10:05 in Hà Nội, 03:05 UTC.
+NOT_AFTER = datetime(2026, 10, 5, 10, 5, 0, tzinfo=HCM)
+
+
+def stamp(moment: datetime) -> str:
+    return moment.strftime("%Y%m%d%H%M%S")
+
+
+def test_a_processing_moment_after_the_limit_is_a_meaning_error_naming_it() -> None:
+    with pytest.raises(MeaningError) as caught:
+        validate(payload(ThoiDiemXuLy="20991231235959"), not_after=NOT_AFTER)
+    assert set(caught.value.fields) == {"ThoiDiemXuLy"}
+
+
+def test_the_dates_are_read_as_local_times_of_the_limit_s_zone() -> None:
+    """10:05 in Hà Nội is 03:05 UTC: a naive local 10:05:00 is at the limit, 10:05:01 past it."""
+    at_limit = payload(ThoiDiemXuLy="20261005100500")
+    assert validate(at_limit, not_after=NOT_AFTER).event_at == datetime(2026, 10, 5, 10, 5)
+    with pytest.raises(MeaningError):
+        validate(payload(ThoiDiemXuLy="20261005100501"), not_after=NOT_AFTER)
+
+
+@pytest.mark.parametrize("field", ["NgayTiepNhan", "NgayKetThucXuLy", "NgayTra"])
+def test_without_processing_moment_any_happened_date_after_the_limit_is_refused(
+    field: str,
+) -> None:
+    future = stamp(NOT_AFTER.replace(tzinfo=None) + timedelta(seconds=1))
+    data = payload(TrangThaiHoSo=10, NgayHenTra="20991231170000", **{field: future})
+    with pytest.raises(MeaningError) as caught:
+        validate(data, not_after=NOT_AFTER)
+    assert set(caught.value.fields) == {field}
+
+
+def test_every_future_field_is_named_at_once() -> None:
+    data = payload(TrangThaiHoSo=10, NgayKetThucXuLy="20991231000000", NgayTra="20991231100000")
+    with pytest.raises(MeaningError) as caught:
+        validate(data, not_after=NOT_AFTER)
+    assert set(caught.value.fields) == {"NgayKetThucXuLy", "NgayTra"}
+
+
+def test_with_a_processing_moment_other_dates_are_not_the_event_time() -> None:
+    data = payload(ThoiDiemXuLy="20261005100000", NgayTra="20991231100000")
+    assert validate(data, not_after=NOT_AFTER).event_at == datetime(2026, 10, 5, 10, 0)
+
+
+def test_promised_dates_may_lie_in_the_future() -> None:
+    data = payload(
+        NgayHenTra="20991231170000",
+        DanhSachHoSoBoSung=[
+            {"NgayHenTraTruoc": "20991231170000", "NgayHenTraMoi": "21001231170000"}
+        ],
+    )
+    assert validate(data, not_after=NOT_AFTER).promised_new_at == datetime(2100, 12, 31, 17, 0)
+
+
+def test_without_a_limit_the_future_is_not_checked() -> None:
+    assert validate(payload(ThoiDiemXuLy="20991231235959")).event_at.year == 2099
+
+
+# --- what the inbox keeps ------------------------------------------------------------------
+
+
+def test_contract_fields_keep_the_contract_and_drop_everything_else() -> None:
+    sent = payload(
+        SoDienThoai="0912345678",
+        Email="a@example.vn",
+        KenhThucHien=2,
+        SoCCCD="079301001234",
+        DiaChi="12 Lê Lợi",
+        GhiChu={"x": 1},
+        DanhSachHoSoBoSung=[
+            {
+                "NgayHenTraTruoc": "20261015170000",
+                "NgayHenTraMoi": "20261020170000",
+                "LyDo": "Thiếu giấy tờ",
+                "SoCCCD": "079301001234",
+                "SoDienThoai": "0987654321",
+            },
+            {"LyDo": "Lần hai"},
+        ],
+    )
+    original = json.loads(json.dumps(sent))
+    kept = contract_fields(sent)
+    assert sent == original  # the delivery itself is left as it was
+    assert set(kept) == set(payload()) | {
+        "SoDienThoai",
+        "Email",
+        "KenhThucHien",
+        "DanhSachHoSoBoSung",
+    }
+    assert kept["SoDienThoai"] == "0912345678"  # masking is the caller's (it holds the key)
+    assert kept["DanhSachHoSoBoSung"] == [
+        {
+            "NgayHenTraTruoc": "20261015170000",
+            "NgayHenTraMoi": "20261020170000",
+            "LyDo": "Thiếu giấy tờ",
+        },
+        {"LyDo": "Lần hai"},
+    ]
+
+
+def test_contract_fields_keep_a_null_supplement_list_as_null() -> None:
+    assert contract_fields(payload(DanhSachHoSoBoSung=None))["DanhSachHoSoBoSung"] is None
+    assert "DanhSachHoSoBoSung" not in contract_fields(payload())

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from bot.onestop.dossier import SchemaError
-from bot.onestop.intake import idempotency_key
+from bot.onestop.intake import body_digest, idempotency_key
 
 BODY = b'{"MaHoSo": "HS-1", "TrangThaiHoSo": 2}'
 
@@ -54,3 +54,14 @@ def test_invalid_header_is_a_schema_error_naming_it(header: str) -> None:
         idempotency_key(header, BODY)
     assert caught.value.http_status == 400
     assert set(caught.value.fields) == {"Idempotency-Key"}
+
+
+def test_the_body_digest_is_the_hex_sha256_of_the_raw_body() -> None:
+    assert body_digest(BODY) == hashlib.sha256(BODY).hexdigest()
+    assert body_digest(BODY) != body_digest(BODY + b" ")
+
+
+def test_a_digest_given_by_the_caller_makes_the_same_key() -> None:
+    assert idempotency_key(None, BODY, digest=body_digest(BODY)) == idempotency_key(None, BODY)
+    # A vendor's key wins over the body's hash.
+    assert idempotency_key("evt-1", BODY, digest=body_digest(BODY)) == "key:evt-1"

@@ -9,7 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.onestop.links import case_token, phone_hash, telegram_link, token_hash, web_link
+from bot.onestop.links import (
+    KeyRing,
+    NoSecretKey,
+    PhoneHash,
+    case_token,
+    phone_hash,
+    telegram_link,
+    token_hash,
+    web_link,
+)
 
 KEY = b"link-key-for-tests"
 OTHER_KEY = b"another-service-key"
@@ -114,3 +123,35 @@ def test_links_are_built_from_the_token() -> None:
     assert web_link("https://khaosat.example.gov.vn", token) == (
         f"https://khaosat.example.gov.vn/s/{token}"
     )
+
+
+def test_a_bare_key_makes_the_tokens_and_hashes_made_before_key_ids() -> None:
+    ring = KeyRing.parse(KEY.decode())
+    assert ring.ids == ("k0",)
+    assert ring.token("HS-1") == case_token(KEY, "HS-1")
+    hashed = ring.phone_hash("0912345678")
+    assert hashed == PhoneHash("k0", str(phone_hash(KEY, "0912345678")))
+
+
+def test_the_first_key_is_current_and_every_key_is_tried_for_phones() -> None:
+    ring = KeyRing.parse(f"k1:{OTHER_KEY.decode()},k0:{KEY.decode()}")
+    assert ring.current_id == "k1"
+    assert ring.token("HS-1") == case_token(OTHER_KEY, "HS-1")
+    assert ring.token("HS-1", "k0") == case_token(KEY, "HS-1")
+    assert ring.phone_hashes("+84 912 345 678") == [
+        phone_hash(OTHER_KEY, "0912345678"),
+        phone_hash(KEY, "0912345678"),
+    ]
+    assert ring.phone_hashes("123") == []
+    assert "k0" in ring and "k9" not in ring
+    assert ring.holds(KEY.decode()) and not ring.holds("something else")
+    assert KeyRing.parse(",".join(ring.entries())) == ring
+
+
+def test_an_empty_ring_makes_no_token() -> None:
+    ring = KeyRing.parse("")
+    assert not ring
+    with pytest.raises(NoSecretKey):
+        ring.token("HS-1")
+    with pytest.raises(NoSecretKey):
+        KeyRing.parse("k1:x").token("HS-1", "k0")

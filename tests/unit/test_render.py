@@ -19,6 +19,8 @@ from bot.telegram.render import (
     TelegramRenderer,
     answer_label,
     answered_text,
+    parse_alert_press,
+    parse_follow_up,
     parse_press,
     press_data,
     prompt,
@@ -473,3 +475,18 @@ async def test_question_not_in_the_form_is_an_error(renderer: TelegramRenderer) 
 async def test_unknown_kind_is_an_error(renderer: TelegramRenderer) -> None:
     with pytest.raises(ValueError):
         await renderer.render("poll", {}, "vi")
+
+
+def test_button_data_the_bot_never_makes_is_not_parsed() -> None:
+    """Ids are ASCII digits that fit a 64-bit column; anything else is refused before use."""
+    biggest = "9" * 18
+    assert parse_press(f"a:{biggest}:F1:5") == (int(biggest), "F1", "5")
+    assert parse_alert_press(f"k:{biggest}:d") == (int(biggest), "d")
+    assert parse_follow_up("f:7:y") == (7, True)
+    assert parse_follow_up("f:7:n") == (7, False)
+    for data in ("a:" + "9" * 19 + ":F1:5", "a:١٢:F1:5", "a::F1:5", "a:-1:F1:5", "a:1:F1"):
+        assert parse_press(data) is None, data
+    for data in ("k:" + "9" * 35 + ":a", "k:١٢:a", "k:1:ax", "k:1:x", "k:1:a\n", "k::a"):
+        assert parse_alert_press(data) is None, data
+    for data in ("f:" + "9" * 19 + ":y", "f:1:maybe", "f:²:y"):
+        assert parse_follow_up(data) is None, data
