@@ -2,20 +2,34 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check
 PYTEST_ARGS ?=
+# The suite runs on every core (pytest-xdist; most of an end-to-end test is waiting on the
+# real process). PYTEST_WORKERS=0 runs it in one process, e.g. to debug with pdb.
+PYTEST_WORKERS ?= auto
+# The locked dependency set (pinned with hashes, compiled from pyproject.toml by `make lock`):
+# what `make run` and `make test` install, so every machine and CI get the same versions.
+LOCK      := requirements.lock
+TEST_LOCK := requirements-test.lock
+COMPILE    = $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --build-deps-for editable --upgrade
 
-.PHONY: run test migrate lint bench sample clean
+.PHONY: run test migrate lint bench sample clean lock
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed, found " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+# The project itself goes in editable, without resolving anything: the lock brought every
+# dependency and the build backend (hence no build isolation, which would fetch the newest).
+$(VENV)/.run-installed: $(LOCK) pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet --require-hashes -r $(LOCK)
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
-$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+$(VENV)/.test-installed: $(TEST_LOCK) pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet --require-hashes -r $(TEST_LOCK)
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
 	@touch $@ $(VENV)/.run-installed
 
 .env: | $(VENV)/.run-installed
@@ -29,7 +43,7 @@ run: $(VENV)/.run-installed .env
 
 ## test: install test tools and run the whole suite (PostgreSQL tests need 127.0.0.1:5432)
 test: $(VENV)/.test-installed
-	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	@$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest: no test matched '$(PYTEST_ARGS)'"; exit 0; fi; \
 	exit $$rc
 
@@ -46,6 +60,12 @@ lint: $(VENV)/.test-installed
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python -m bench.ingest
+
+## lock: re-resolve pyproject.toml's dependencies to the newest allowed versions and pin them
+lock: | $(BIN)/python
+	$(PIP) install --quiet pip-tools
+	$(COMPILE) -o $(LOCK) pyproject.toml
+	$(COMPILE) --extra test -o $(TEST_LOCK) pyproject.toml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

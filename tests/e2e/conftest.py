@@ -1,4 +1,15 @@
-"""Fixtures for end-to-end tests: the real `sipas serve` process and a fake Bot API."""
+"""Fixtures for end-to-end tests: the real `sipas serve` process and a fake Bot API.
+
+The process starts on a database cloned from the run's migrated template (`database_url` here
+is migrated; its own migration at start is then a check that finds nothing to do — tests about
+migrating at start use `empty_database_url`).
+
+Flood limits: a test marked `flood_limits` gets a fake with Telegram's own limits and a service
+paced by its defaults (30/s per bot, 3 at once then 1/s per chat). Every other test gets a fake
+that still enforces limits, but the ones the service is configured with here
+(`TELEGRAM_CHAT_BURST=CHAT_BURST`): a survey or a dialog then runs at the speed of the process,
+not at one message a second, and `telegram.violations == []` still checks the pacing.
+"""
 
 from __future__ import annotations
 
@@ -17,12 +28,24 @@ from tests.support import API_TOKEN, SECRET, bearer, signed
 
 # A weekday mid-morning in Hà Nội: outside quiet hours.
 MORNING = "2026-10-05T10:00:00+07:00"
+# Messages a chat may take at once outside `flood_limits` tests (then one a second, as Telegram).
+CHAT_BURST = 60
 
 
 @pytest.fixture
-async def telegram() -> AsyncIterator[FakeTelegram]:
-    """A fake Bot API with Telegram's flood limits switched on."""
-    fake = FakeTelegram()
+def database_url(migrated_url: str) -> str:
+    """A database of each kind at the head revision (the process would migrate it at start)."""
+    return migrated_url
+
+
+@pytest.fixture
+async def telegram(request: pytest.FixtureRequest) -> AsyncIterator[FakeTelegram]:
+    """A fake Bot API enforcing flood limits: Telegram's own for a `flood_limits` test, else
+    Telegram's with a per-chat burst of `CHAT_BURST` (what `bot_service` configures)."""
+    if request.node.get_closest_marker("flood_limits") is not None:
+        fake = FakeTelegram()
+    else:
+        fake = FakeTelegram(per_chat_burst=CHAT_BURST)
     await fake.start()
     yield fake
     await fake.stop()
@@ -66,6 +89,7 @@ async def bot_service(
             "TELEGRAM_API_BASE_URL": telegram.base_url,
             "SIPAS_CLOCK_FILE": str(clock.path),
             "SIPAS_SURVEY_SWEEP_SECONDS": "0.5",
+            "TELEGRAM_CHAT_BURST": str(telegram.per_chat_burst),
             **env,
         }
         service = ServiceProcess(tmp_path, settings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -13,11 +14,30 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+# Below Linux's ephemeral range (32768–60999): no outgoing connection of this or another
+# process (the fake Bot API's clients, the bot's) can take a port between its choice here and
+# `sipas serve` binding it — nor when a restarted service binds its predecessor's port again.
+PORTS = range(20_000, 32_000)
+_given: set[int] = set()
+_random = random.SystemRandom()
+
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port no one listens on, chosen at random outside the ephemeral range (so parallel
+    runs — pytest-xdist workers, other checkouts — rarely try the same one) and never handed
+    out twice by this process."""
+    for _ in range(200):
+        port = _random.choice(PORTS)
+        if port in _given:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _given.add(port)
+        return port
+    raise RuntimeError(f"no free port in {PORTS}")
 
 
 class ServiceProcess:

@@ -5,7 +5,6 @@ on the old version, one started after gets the new texts."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aiohttp
@@ -31,13 +30,12 @@ F1_WHY = "chưa hài lòng về việc tiếp cận dịch vụ"
 
 
 async def say(telegram: FakeTelegram, chat: int, text: str) -> SentMessage:
-    """`ask`, at a person's pace: Telegram allows a chat about one message a second."""
-    await asyncio.sleep(1.1)
+    """`ask`: the service paces its replies within the fake's flood limits (tests/e2e/conftest.py
+    gives a chat a burst of `CHAT_BURST`), so no pause between messages is needed."""
     return await ask(telegram, chat, text)
 
 
 async def tap(telegram: FakeTelegram, chat: int, message: SentMessage, label: str) -> Any:
-    await asyncio.sleep(1.1)
     return await press(telegram, chat, message, label)
 
 

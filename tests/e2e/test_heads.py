@@ -87,16 +87,15 @@ async def test_head_invite_alert_and_closed_loop(
     inspector_copy = await telegram.wait_for_message(STRANGER, contains="Ý kiến chưa hài lòng")
     assert "‼️" in inspector_copy.text and "Lê Thị Bí Mật" not in inspector_copy.text
 
-    telegram.press_button(HEAD, alert, "Đã tiếp nhận")
-    await asyncio.sleep(1.0)
+    # The bot answers a press once it has handled it: then the next press.
+    await telegram.wait_for_answer(telegram.press_button(HEAD, alert, "Đã tiếp nhận"))
     telegram.press_button(HEAD, alert, "Đã xử lý")
     await telegram.wait_for_message(HEAD, contains="ghi chú")
     telegram.user_sends_text(HEAD, "Đã làm việc với công chức, hoàn trả khoản thu sai.")
     assert await telegram.wait_for_message(HEAD, contains="Đã ghi nhận xử lý")
     follow_up = await telegram.wait_for_message(CITIZEN, contains="có hài lòng", timeout=15)
     assert follow_up.button_labels == ["Có", "Không"]
-    telegram.press_button(CITIZEN, follow_up, "Có")
-    await asyncio.sleep(1.5)
+    await telegram.wait_for_answer(telegram.press_button(CITIZEN, follow_up, "Có"))
     assert telegram.violations == []
 
 

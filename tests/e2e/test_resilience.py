@@ -41,7 +41,8 @@ from tests.e2e.service import ServiceProcess
 from tests.fakes.telegram_api import FakeTelegram, SentMessage
 from tests.support import dossier
 
-pytestmark = pytest.mark.e2e
+# Every test here is about Telegram's flood limits: the fake enforces Telegram's own.
+pytestmark = [pytest.mark.e2e, pytest.mark.flood_limits]
 
 INVITE = "dành khoảng 1 phút"  # only in the survey invitation (first question)
 REMINDER = "Nhắc nhẹ"

@@ -18,9 +18,10 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def service(database_url: str, tmp_path: Path) -> Iterator[ServiceProcess]:
+def service(empty_database_url: str, tmp_path: Path) -> Iterator[ServiceProcess]:
+    """`sipas serve` on an empty database: it migrates it at start."""
     env = {
-        "SIPAS_DATABASE_URL": database_url,
+        "SIPAS_DATABASE_URL": empty_database_url,
         "SIPAS_ONESTOP_SECRETS": f"old-secret,{SECRET}",
         "SIPAS_API_TOKEN": API_TOKEN,
     }
