@@ -12,14 +12,18 @@ from datetime import datetime
 
 from aiohttp import web
 
+from bot.channels.base import Channel, Limits
 from bot.config import Settings
+from bot.conversation.replies import ReplyQueue
+from bot.conversation.router import Router
+from bot.conversation.views import ViewRenderer
 from bot.metrics import Metrics
+from bot.outbox.channel_sender import ChannelSender
 from bot.outbox.dispatcher import Dispatcher
+from bot.outbox.signals import Pacing, Wake
 from bot.services import build_services, job_runner
 from bot.survey.notices import SurveyLoop
 from bot.telegram.channel import TelegramChannel
-from bot.telegram.render import TelegramRenderer
-from bot.telegram.sender import CHANNEL, TelegramSender
 from bot.web import case_routes, intake_routes, ops_routes, security, survey_routes
 from bot.web.inflight import InFlight
 from bot.web.keys import (
@@ -31,13 +35,18 @@ from bot.web.keys import (
     INTAKE,
     LOCAL_NOW,
     METRICS,
+    OUTLETS,
+    PACING,
+    ROUTER,
     SERVICES,
     SETTINGS,
     SURVEYS,
     TELEGRAM,
+    WAKE,
 )
 from storage.db import create_engine
 from storage.errors import StorageError
+from storage.event_feed import EventFeed
 from storage.leader import Leadership
 from storage.outbox import OutboxStore
 
@@ -61,41 +70,59 @@ def create_app(
     app.add_routes(case_routes.routes)
     app.add_routes(ops_routes.routes)
     app.add_routes(survey_routes.routes)
-    app.cleanup_ctx.append(_database)
-    app.cleanup_ctx.append(_background)
+    app[WAKE] = Wake()
+    app[PACING] = Pacing()
+    # Each resource opens in order and closes in reverse: the scheduler and the survey loop
+    # stop first, the dispatchers finish the sends in flight, then the channels close (their
+    # HTTP clients under a send would record it as failed and send it again after a restart),
+    # then the services and the engine.
+    for resource in (_engine, _services, _channels, _dispatchers, _survey_loop, _scheduler):
+        app.cleanup_ctx.append(resource)
     return app
 
 
-async def _database(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
-    engine = create_engine(settings.database_url)
-    services = await build_services(settings, engine)
+async def _engine(app: web.Application) -> AsyncIterator[None]:
+    engine = create_engine(app[SETTINGS].database_url)
     app[ENGINE] = engine
+    yield
+    await engine.dispose()
+
+
+async def _services(app: web.Application) -> AsyncIterator[None]:
+    """The use-case services, the router and the reply queue every channel shares."""
+    settings = app[SETTINGS]
+    services = await build_services(
+        settings, app[ENGINE], wake=app[WAKE], counters=app[METRICS].chat
+    )
     app[INTAKE] = services.intake
     app[CASES] = services.cases
     app[SURVEYS] = services.surveys
     app[ALERTS] = services.alerts
     app[SERVICES] = services
-    services.commands.dispatcher.counters = app[METRICS].chat  # exported at /metrics
+    replies = ReplyQueue(pace=app[PACING].slot)
+    app[ROUTER] = Router(
+        surveys=services.surveys,
+        alerts=services.alerts,
+        commands=services.commands,
+        replies=replies,
+    )
     try:
         await services.surveys.ensure_form()
     except StorageError as exc:
         log.warning("questionnaire not seeded yet (database down)", extra={"error": str(exc)})
     yield
+    await replies.drain()
     await services.close()
-    await engine.dispose()
 
 
-async def _background(app: web.Application) -> AsyncIterator[None]:
-    """The outbox dispatcher, the survey loop and the Telegram channel, stopped in reverse."""
+async def _channels(app: web.Application) -> AsyncIterator[None]:
+    """Each configured channel adapter, started now and stopped after the dispatchers."""
     settings = app[SETTINGS]
-    service = app[SURVEYS]
-    stop = asyncio.Event()
-    tasks: list[asyncio.Task[None]] = []
+    services = app[SERVICES]
+    outlets: dict[str, Channel] = {}
     channel: TelegramChannel | None = None
-    senders = {}
     if settings.telegram_bot_token:
-        intake = app[INTAKE]
+        intake = services.intake
 
         def known(username: str) -> None:
             intake.telegram_username = username
@@ -106,50 +133,78 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
             mode=settings.telegram_mode,
             webhook_url=f"{settings.public_url}/telegram/webhook",
             webhook_secret=settings.telegram_webhook_secret,
-            service=service,
+            router=app[ROUTER],
+            limits=Limits(settings.telegram_rate_per_second, settings.telegram_chat_burst),
             on_username=known,
-            alerts=app[ALERTS],
-            commands=app[SERVICES].commands,
+            menus=services.commands.menus,
         )
         app[TELEGRAM] = channel
-        renderer = TelegramRenderer(service.forms, today=lambda: service.clock.local_now().date())
-        senders[CHANNEL] = TelegramSender(channel.bot, renderer)
+        outlets[channel.messenger.name] = channel.messenger
+        channel.start()
     else:
         log.info("TELEGRAM_BOT_TOKEN is empty: the Telegram channel is off")
-    dispatcher = Dispatcher(
-        OutboxStore(app[ENGINE]),
-        senders,
-        leadership=Leadership(app[ENGINE], "outbox-dispatcher"),
-        global_limit=settings.telegram_rate_per_second,
-        per_chat_burst=settings.telegram_chat_burst,
-        now=service.clock.utcnow,
+    app[OUTLETS] = outlets
+    yield
+    if channel is not None:
+        await channel.stop()
+
+
+async def _dispatchers(app: web.Application) -> AsyncIterator[None]:
+    """One outbox dispatcher per channel: its own budget, leader lock and rows."""
+    surveys = app[SURVEYS]
+    views = ViewRenderer(surveys.forms, today=lambda: surveys.clock.local_now().date())
+    stop = asyncio.Event()
+    running: list[tuple[str, Dispatcher, asyncio.Task[None]]] = []
+    for name, outlet in app[OUTLETS].items():
+        dispatcher = Dispatcher(
+            OutboxStore(app[ENGINE]),
+            {name: ChannelSender(outlet, views)},
+            leadership=Leadership(app[ENGINE], f"outbox-dispatcher:{name}"),
+            channel=name,
+            global_limit=outlet.limits.per_second,
+            per_chat_burst=outlet.limits.per_chat_burst,
+            now=surveys.clock.utcnow,
+        )
+        app[WAKE].listen(dispatcher.wake)
+        app[PACING].add(name, dispatcher)
+        running.append((name, dispatcher, asyncio.create_task(dispatcher.run(stop))))
+    if not running:
+        log.warning("outbox: no channel is configured; messages stay queued")
+    yield
+    stop.set()
+    # Each dispatcher finishes the sends in flight before its channel closes.
+    for name, dispatcher, task in running:
+        dispatcher.wake()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        app[PACING].remove(name)
+
+
+async def _survey_loop(app: web.Application) -> AsyncIterator[None]:
+    """Opens surveys as cases reach the survey status; reminds and expires."""
+    loop = SurveyLoop(
+        app[SURVEYS], EventFeed(app[ENGINE]), sweep_interval=app[SETTINGS].survey_sweep_seconds
     )
-    app[SERVICES].commands.pace = lambda chat_id: dispatcher.slot(CHANNEL, chat_id)
-    loop = SurveyLoop(service, sweep_interval=settings.survey_sweep_seconds)
-    service.wake = dispatcher.wake
-    app[ALERTS].wake = dispatcher.wake
     app[INTAKE].on_accepted = loop.wake
+    stop = asyncio.Event()
+    task = asyncio.create_task(loop.run(stop))
+    yield
+    stop.set()
+    loop.wake()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _scheduler(app: web.Application) -> AsyncIterator[None]:
+    """The scheduled jobs (daily scoring, digests, late cases, escalation), when enabled."""
+    settings = app[SETTINGS]
     jobs = job_runner(app[SERVICES], settings) if settings.scheduler_enabled else None
     if jobs is not None:
         await jobs.catch_up()
         jobs.start()
-    tasks.append(asyncio.create_task(dispatcher.run(stop)))
-    tasks.append(asyncio.create_task(loop.run(stop)))
-    if channel is not None:
-        channel.start()
     yield
     if jobs is not None:
         jobs.stop()
-    stop.set()
-    dispatcher.wake()
-    loop.wake()
-    # The dispatcher finishes the sends in flight first: closing the bot's HTTP client under
-    # them would record them as failed and send them again after a restart.
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    if channel is not None:
-        await channel.stop()
 
 
 async def serve(settings: Settings, *, on_ready: Callable[[str], None] | None = None) -> None:

@@ -18,6 +18,15 @@ from bot.onestop.links import KeyRing
 from scoring.sipas import IndexRule
 
 CommaList = Annotated[list[str], NoDecode]
+CHANNELS = ("telegram", "zalo_oa", "zalo_bot", "zns", "web")
+_PERSON_RE = re.compile(rf"({'|'.join(CHANNELS)}):[A-Za-z0-9_.+-]{{1,64}}")
+
+
+def _people(qualified: list[str], telegram_ids: list[str]) -> frozenset[tuple[str, str]]:
+    found = {(item.split(":", 1)[0], item.split(":", 1)[1]) for item in qualified}
+    return frozenset(found | {("telegram", i) for i in telegram_ids})
+
+
 _QUIET_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -57,6 +66,10 @@ class Settings(BaseSettings):
     inspector_telegram_ids: CommaList = Field(
         default_factory=list, validation_alias=_env("SIPAS_INSPECTOR_TELEGRAM_IDS")
     )
+    # Channel-qualified people, e.g. "telegram:7101,zalo_oa:8491" (the bare Telegram ids of
+    # the two settings above keep working as "telegram:<id>").
+    admins: CommaList = Field(default_factory=list, validation_alias=_env("SIPAS_ADMINS"))
+    inspectors: CommaList = Field(default_factory=list, validation_alias=_env("SIPAS_INSPECTORS"))
     survey_status: int = Field(10, validation_alias=_env("SIPAS_SURVEY_STATUS"))
     quiet_hours: str = Field("21:00-07:00", validation_alias=_env("SIPAS_QUIET_HOURS"))
     log_level: str = Field("INFO", validation_alias=_env("SIPAS_LOG_LEVEL"))
@@ -88,6 +101,8 @@ class Settings(BaseSettings):
         "onestop_secrets",
         "admin_telegram_ids",
         "inspector_telegram_ids",
+        "admins",
+        "inspectors",
         "days_off",
         "make_up_days",
         mode="before",
@@ -97,6 +112,26 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("admins", "inspectors")
+    @classmethod
+    def _channel_qualified(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not _PERSON_RE.fullmatch(item):
+                raise ValueError(
+                    f"{item!r} is not <channel>:<id> with a channel among {', '.join(CHANNELS)}"
+                )
+        return value
+
+    @cached_property
+    def admin_people(self) -> frozenset[tuple[str, str]]:
+        """(channel, id on the channel) of every admin named in the environment."""
+        return _people(self.admins, self.admin_telegram_ids)
+
+    @cached_property
+    def inspector_people(self) -> frozenset[tuple[str, str]]:
+        """(channel, id on the channel) of every inspector named in the environment."""
+        return _people(self.inspectors, self.inspector_telegram_ids)
 
     @field_validator("secret_key")
     @classmethod

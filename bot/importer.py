@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.survey.questionnaire import Question, Questionnaire, builtin
 from storage import imports
 from storage.imports import CaseRef, NewAnswer
-from storage.surveys import SurveyStore
+from storage.questionnaires import QuestionnaireStore
 
 HEADER = ("MaHoSo", "MaCoQuan", "question_code", "value", "answered_at")
 LIKERT = "likert5"
@@ -215,7 +215,7 @@ def validate(
 
 async def active_form(engine: AsyncEngine) -> Questionnaire | None:
     """The active questionnaire, or None on a database where none was seeded yet."""
-    found = await SurveyStore(engine).active_form()
+    found = await QuestionnaireStore(engine).active_form()
     if found is None:
         return None
     version, definition = found
@@ -250,7 +250,7 @@ async def import_file(engine: AsyncEngine, data: bytes, *, tz: ZoneInfo, now: da
     if errors:
         raise ImportRejected(errors)
     if seed:
-        version = await SurveyStore(engine).seed_form(
+        version = await QuestionnaireStore(engine).seed_form(
             base=active.base, definition=active.to_dict(), now=now
         )
     else:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,19 +20,24 @@ from bot.commands.menus import MenuPublisher
 from bot.commands.questionnaire_admin import QuestionnaireAdmin
 from bot.config import Settings, parse_quiet_hours
 from bot.heads.service import AlertService
+from bot.metrics import ChatCounters
 from bot.onestop.intake import IntakeService
 from bot.scoring_setup import question_meta
-from bot.survey.service import SurveyService
+from bot.survey.service import FormCache, SurveyService
 from scheduler.runner import Job, JobRunner, hour_period, month_period, quarter_hour_period
 from scheduler.scoring_jobs import daily_job
 from scheduler.workdays import WorkCalendar
 from storage.alerts import AlertStore
 from storage.audit import AuditStore
+from storage.case_links import CaseLinkStore
 from storage.cases import CaseReader, relink
+from storage.chats import ChatStore
 from storage.dialogs import DialogStore
 from storage.errors import StorageError
 from storage.intake import IntakeStore
 from storage.jobs import JobClaims
+from storage.outbox import OutboxStore
+from storage.questionnaires import QuestionnaireStore
 from storage.roles import RoleStore
 from storage.runtime_settings import RuntimeSettingsStore
 from storage.surveys import SurveyStore
@@ -50,8 +54,6 @@ class ChatCommands:
     menus: MenuPublisher
     runtime: RuntimeConfig
     roles: RoleStore
-    # Set by the app once the outbox dispatcher exists: direct replies share its send limits.
-    pace: Callable[[int], AbstractAsyncContextManager[None]] | None = None
 
 
 @dataclass
@@ -68,11 +70,19 @@ class Services:
         await self.intake.close()
 
 
-async def build_services(settings: Settings, engine: AsyncEngine) -> Services:
-    """Wire the services of one process around one engine."""
+async def build_services(
+    settings: Settings,
+    engine: AsyncEngine,
+    *,
+    clock: Clock | None = None,
+    wake: Callable[[], None] = lambda: None,
+    counters: ChatCounters | None = None,
+) -> Services:
+    """Wire the services of one process around one engine. `wake` is told whenever messages
+    were queued (the outbox dispatchers listen); tests inject their `clock`."""
     # The keys come from SIPAS_SECRET_KEY alone; `sipas serve` refuses to start without one.
     link_key = settings.key_ring
-    clock = Clock(settings.tz, clock_file=settings.clock_file or None)
+    clock = clock or Clock(settings.tz, clock_file=settings.clock_file or None)
 
     async def relink_case(case_code: str, token_hash: str, key_id: str, retired: str) -> None:
         await relink(engine, case_code, token_hash=token_hash, key_id=key_id, retired=retired)
@@ -83,29 +93,43 @@ async def build_services(settings: Settings, engine: AsyncEngine) -> Services:
         public_url=settings.public_url,
         relink=relink_case,
     )
+    chats, outbox = ChatStore(engine), OutboxStore(engine)
+    questionnaires, survey_store = QuestionnaireStore(engine), SurveyStore(engine)
+    forms = FormCache(questionnaires)
+    alerts = AlertService(
+        store=AlertStore(engine),
+        surveys=survey_store,
+        chats=chats,
+        outbox=outbox,
+        forms=forms,
+        clock=clock,
+        calendar=WorkCalendar(
+            days_off=settings.calendar_days[0], make_up_days=settings.calendar_days[1]
+        ),
+        inspectors=settings.inspector_people,
+        rule=settings.rule,
+        wake=wake,
+    )
+    people = _People.build(settings, engine, clock, chats, counters=counters)
     surveys = SurveyService(
-        store=SurveyStore(engine),
+        chats=chats,
+        links=CaseLinkStore(engine),
+        questionnaires=questionnaires,
+        surveys=survey_store,
+        outbox=outbox,
         clock=clock,
         link_key=link_key,
         survey_statuses=(9, 10) if settings.survey_status == 9 else (10,),
         reminder_after=timedelta(hours=settings.reminder_hours),
         expiry=timedelta(days=settings.survey_expiry_days),
         quiet_window=settings.quiet_window,
+        forms=forms,
+        wake=wake,
+        on_completed=alerts.on_survey_completed,
+        on_note=alerts.take_note,
+        on_invite=people.invite_hook(alerts),
     )
-    alerts = AlertService(
-        store=AlertStore(engine),
-        surveys=surveys.store,
-        forms=surveys.forms,
-        clock=clock,
-        calendar=WorkCalendar(
-            days_off=settings.calendar_days[0], make_up_days=settings.calendar_days[1]
-        ),
-        inspector_ids=settings.inspector_telegram_ids,
-        rule=settings.rule,
-    )
-    surveys.on_completed = alerts.on_survey_completed
-    surveys.on_note = alerts.take_note
-    commands = await build_commands(settings, engine, clock, surveys, alerts, intake)
+    commands = await build_commands(settings, engine, clock, surveys, alerts, intake, people)
     cases = CaseReader(engine, key_ids=link_key.ids)
     return Services(engine, clock, intake, cases, surveys, alerts, commands)
 
@@ -119,6 +143,80 @@ def apply_runtime(surveys: SurveyService, alerts: AlertService, values: dict[str
     alerts.escalate_after_seconds = float(values["escalation_hours"]) * 3600
 
 
+@dataclass(frozen=True)
+class _People:
+    """Who may do what: roles, the audit log, access control, the dispatcher and menus."""
+
+    roles: RoleStore
+    audit_store: AuditStore
+    audit: Auditor
+    access: AccessControl
+    dispatcher: CommandDispatcher
+    menus: MenuPublisher
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        engine: AsyncEngine,
+        clock: Clock,
+        chats: ChatStore,
+        *,
+        counters: ChatCounters | None = None,
+    ) -> _People:
+        roles = RoleStore(engine)
+        audit_store = AuditStore(engine)
+        audit = Auditor(audit_store, clock)
+        access = AccessControl(
+            roles=roles,
+            chats=chats,
+            clock=clock,
+            admins=settings.admin_people,
+            inspectors=settings.inspector_people,
+        )
+        dispatcher = CommandDispatcher(
+            modules=[],
+            audit=audit,
+            dialogs=DialogStore(engine),
+            limiter=CommandRateLimit(limit=settings.command_rate_per_minute),
+            now=clock.utcnow,
+            counters=counters,
+        )
+        menus = MenuPublisher(dispatcher=dispatcher, access=access, roles=roles)
+        return cls(roles, audit_store, audit, access, dispatcher, menus)
+
+    def invite_hook(self, alerts: AlertService) -> Callable[[int, str], Awaitable[None]]:
+        """Redeem an invitation opened from a chat: audit each role gained, refresh menus."""
+        roles, access, audit, menus = self.roles, self.access, self.audit, self.menus
+
+        async def on_invite(chat_id: int, payload: str) -> None:
+            before = set(await roles.grants_of(chat_id))
+            await alerts.redeem(chat_id, payload)
+            gained = set(await roles.grants_of(chat_id)) - before
+            if not gained:
+                return
+            ref = await roles.chat_ref(chat_id)
+            if ref is not None:
+                caller = await access.for_chat(
+                    chat_id=chat_id,
+                    channel=ref[0],
+                    external_id=ref[1],
+                    language=ref[2],
+                    name=ref[3],
+                )
+                for role, agency in sorted(gained):
+                    await audit.record(
+                        actor=caller,
+                        action="grant",
+                        target=f"{role}:{agency}" if agency else role,
+                        before=None,
+                        after={"role": role, "agency": agency or None, "via": "invite"},
+                    )
+            await menus.refresh(chat_id)
+
+        return on_invite
+
+
 async def build_commands(
     settings: Settings,
     engine: AsyncEngine,
@@ -126,26 +224,10 @@ async def build_commands(
     surveys: SurveyService,
     alerts: AlertService,
     intake: IntakeService,
+    people: _People,
 ) -> ChatCommands:
-    """The command modules behind one dispatcher, and the invite hook that refreshes menus."""
-    roles = RoleStore(engine)
-    audit_store = AuditStore(engine)
-    audit = Auditor(audit_store, clock)
-    access = AccessControl(
-        roles=roles,
-        chats=surveys.store,
-        clock=clock,
-        admin_ids=settings.admin_telegram_ids,
-        inspector_ids=settings.inspector_telegram_ids,
-    )
-    dispatcher = CommandDispatcher(
-        modules=[],
-        audit=audit,
-        dialogs=DialogStore(engine),
-        limiter=CommandRateLimit(limit=settings.command_rate_per_minute),
-        now=clock.utcnow,
-    )
-    menus = MenuPublisher(dispatcher=dispatcher, access=access, roles=roles)
+    """The command modules behind one dispatcher, with the runtime settings they change."""
+    dispatcher, audit = people.dispatcher, people.audit
     runtime = RuntimeConfig(
         settings,
         RuntimeSettingsStore(engine),
@@ -156,26 +238,16 @@ async def build_commands(
         await runtime.load()
     except StorageError as exc:
         log.warning("runtime settings not loaded (database down)", extra={"error": str(exc)})
-
-    def env_role(role: str, channel: str, external_id: str) -> bool:
-        if role == "admin":
-            return access.bootstrap_admin(channel, external_id)
-        return (
-            role == "inspector"
-            and channel == access.channel
-            and external_id in access.inspector_ids
-        )
-
     dispatcher.add(
         AdminCommands(
-            roles=roles,
-            audit_store=audit_store,
+            roles=people.roles,
+            audit_store=people.audit_store,
             audit=audit,
             alerts=alerts,
             clock=clock,
             bot_username=lambda: intake.telegram_username,
-            env_role=env_role,
-            on_roles_changed=menus.refresh,
+            env_role=people.access.env_role,
+            on_roles_changed=people.menus.refresh,
         )
     )
     dispatcher.add(SettingsCommands(config=runtime, audit=audit))
@@ -194,30 +266,7 @@ async def build_commands(
             rule=settings.rule,
         )
     )
-
-    async def on_invite(chat_id: int, payload: str) -> None:
-        before = set(await roles.grants_of(chat_id))
-        await alerts.redeem(chat_id, payload)
-        gained = set(await roles.grants_of(chat_id)) - before
-        if not gained:
-            return
-        ref = await roles.chat_ref(chat_id)
-        if ref is not None:
-            caller = await access.for_chat(
-                chat_id=chat_id, channel=ref[0], external_id=ref[1], language=ref[2], name=ref[3]
-            )
-            for role, agency in sorted(gained):
-                await audit.record(
-                    actor=caller,
-                    action="grant",
-                    target=f"{role}:{agency}" if agency else role,
-                    before=None,
-                    after={"role": role, "agency": agency or None, "via": "invite"},
-                )
-        await menus.refresh(chat_id)
-
-    surveys.on_invite = on_invite
-    return ChatCommands(dispatcher, access, menus, runtime, roles)
+    return ChatCommands(dispatcher, people.access, people.menus, runtime, people.roles)
 
 
 def job_runner(services: Services, settings: Settings) -> JobRunner:

@@ -12,9 +12,12 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from scoring.agency_report import agency_report
+from scoring.agency_tree import subtree_map
+from scoring.counts import counts_from_levels, empty_counts, with_totals
 from scoring.frames import LIKERT_TOPICS
-from scoring.indicators import agency_report
-from scoring.sipas import DEFAULT_RULE, IndexRule, counts_from_levels
+from scoring.indicators import timeliness_summary
+from scoring.sipas import DEFAULT_RULE, IndexRule, rank, sipas_index
 from storage import scores
 
 QuestionMeta = Mapping[str, tuple[int | None, str]]
@@ -68,25 +71,9 @@ async def report(
 def _counts_of(stored: pd.DataFrame) -> pd.DataFrame:
     """Stored daily rows (n1..n5) → COUNTS with n_valid and n_satisfied."""
     if stored.empty:
-        return counts_from_levels(
-            pd.DataFrame(
-                columns=[
-                    "day",
-                    "agency_code",
-                    "procedure_code",
-                    "officer_name",
-                    "question_code",
-                    "factor",
-                    "value_int",
-                    "answers",
-                ]
-            )
-        )
-    frame = stored.copy()
+        return empty_counts()
+    frame = with_totals(stored)
     frame["factor"] = frame["factor"].astype("Int64")
-    levels = ["n1", "n2", "n3", "n4", "n5"]
-    frame["n_valid"] = frame[levels].sum(axis=1)
-    frame["n_satisfied"] = frame["n4"] + frame["n5"]
     frame["day"] = pd.to_datetime(frame["day"])
     return frame
 
@@ -104,8 +91,6 @@ async def daily_job(
 ) -> tuple[str, dict[str, pd.DataFrame]]:
     """The 06:00 job: score yesterday, then SIPAS per agency for the day, the month to date
     and the year to date — periods summed in SQL from the per-agency daily counts."""
-    from scoring.sipas import sipas_index
-
     message = await score_day(engine, yesterday, meta)
     periods = {
         "day": yesterday,
@@ -134,9 +119,6 @@ async def digest_figures(
     """What the morning digest shows for a head's agencies (their subtrees included):
     yesterday and month-to-date SIPAS with n, month-to-date on-time rate, open overdue cases,
     best and worst procedure (enough answers only), and SIPAS per day for the last 30 days."""
-    from scoring.indicators import timeliness_summary
-    from scoring.sipas import rank, sipas_index, subtree_map
-
     yesterday = today - timedelta(days=1)
     month_start = yesterday.replace(day=1)
     first = yesterday - timedelta(days=29)

@@ -26,8 +26,10 @@ import pandas as pd
 from scoring.frames import (
     AGENCY_CODE,
     ANSWERED_AT,
+    ANSWERS,
     CASE_CODE,
     CHOICES,
+    FACTOR,
     HARASSMENT,
     LIKERT_TOPICS,
     MONEY_ASKED,
@@ -74,22 +76,7 @@ def _clean(value: Any) -> Any:
 
 def low_score_responses(answers: pd.DataFrame, threshold: int = 2) -> pd.DataFrame:
     """One row per survey with a five-level answer ≤ `threshold` or a complaint (see module)."""
-    require(
-        answers,
-        [
-            SURVEY_ID,
-            CASE_CODE,
-            AGENCY_CODE,
-            PROCEDURE_CODE,
-            OFFICER_NAME,
-            QUESTION_CODE,
-            TOPIC,
-            VALUE_INT,
-            CHOICES,
-            ANSWERED_AT,
-        ],
-        "answers",
-    )
+    require(answers, [c for c in ANSWERS if c != FACTOR], "answers")
     value = pd.to_numeric(answers[VALUE_INT], errors="coerce")
     low = (answers[TOPIC].isin(LIKERT_TOPICS) & value.between(1, threshold)).fillna(False)
     money = ((answers[TOPIC] == MONEY_ASKED) & (value == YES)).fillna(False)

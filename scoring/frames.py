@@ -2,7 +2,7 @@
 
 Scoring is a set of pure functions from pandas frames to pandas frames. Storage reads the
 database into the input frames below (or runs the equivalent GROUP BY in SQL, see
-`scoring.sipas.counts_from_levels`) and stores what scoring returns; nothing in `scoring`
+`scoring.counts.counts_from_levels`) and stores what scoring returns; nothing in `scoring`
 touches the database, the clock or the network.
 
 Input frames
@@ -28,7 +28,7 @@ AGENCIES — the agency tree:
 
     code, parent_code (None for a root), name
 
-COUNTS — the storable daily aggregate (`scoring.sipas.daily_counts`): one row per
+COUNTS — the storable daily aggregate (`scoring.counts.daily_counts`): one row per
 (day, agency_code, procedure_code, officer_name, question_code, factor) with n_valid,
 n_satisfied and n1..n5. Summing counts over days gives any period.
 
@@ -109,7 +109,7 @@ COUNT_KEYS = (DAY, AGENCY_CODE, PROCEDURE_CODE, OFFICER_NAME, QUESTION_CODE, FAC
 COUNT_VALUES = (N_VALID, N_SATISFIED, *LEVEL_COLUMNS)
 COUNTS = (*COUNT_KEYS, *COUNT_VALUES)
 
-# --- daily responses (distinct surveys per day; `scoring.sipas.daily_responses`) ----------
+# --- daily responses (distinct surveys per day; `scoring.counts.daily_responses`) ----------
 RESPONSES = "responses"
 DAILY_RESPONSES = (DAY, SURVEY_ID, CASE_CODE, AGENCY_CODE, PROCEDURE_CODE, OFFICER_NAME)
 
@@ -151,6 +151,11 @@ def require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"{what} frame lacks columns: {', '.join(missing)}")
+
+
+def group_keys(by: str | Sequence[str]) -> list[str]:
+    """The grouping columns named by `by`: one column, several, or none (a grand total)."""
+    return [by] if isinstance(by, str) else list(by)
 
 
 def as_day(value: DateLike) -> pd.Timestamp:

@@ -1,4 +1,4 @@
-"""Case and survey indicators besides SIPAS, and the agency report (interfaces.md "Report").
+"""Case and survey indicators besides SIPAS (timeliness, QĐ 766, responses, expectations).
 
 - ``timeliness_summary`` (domain.md §3): among cases *ended* in [start, end] (local dates):
   early / on-time / late counts and shares of the ended cases, ``on_time_rate`` =
@@ -21,10 +21,9 @@
   ``share`` = per cent of the surveys that picked at least one option; ``rank`` = position.
 - ``complaints``: surveys answering "yes" (value 1) to money asked / harassment, and the
   distinct cases with either.
-- ``agency_report``: exactly the report columns, one row per agency.
 
 Percentages are returned unrounded except where a rule says otherwise (QĐ 766: two decimals;
-average days: one decimal; the report: one decimal). Rounding is half up on the decimal value.
+average days: one decimal). Rounding is half up on the decimal value.
 """
 
 from __future__ import annotations
@@ -39,17 +38,13 @@ from scoring.frames import (
     AGENCY_CODE,
     CASE_CODE,
     CHOICES,
-    CODE,
     DUE_AT,
     ENDED_AT,
     EXPECTATIONS,
-    FACTOR_COLUMNS,
     HARASSMENT,
     MONEY_ASKED,
     OVERALL,
     RECEIVED_AT,
-    REPORT_COLUMNS,
-    RESPONSES,
     SURVEY_ID,
     TIMELINESS,
     TOPIC,
@@ -57,13 +52,13 @@ from scoring.frames import (
     YES,
     DateLike,
     as_day,
+    group_keys,
     local_day,
     natural_key,
     require,
     round_half_up,
-    round_series,
+    sum_by,
 )
-from scoring.sipas import DEFAULT_RULE, SIPAS, IndexRule, rollup, sipas_index
 from scoring.timeliness import EARLY, LATE, ON_TIME, classify_frame
 
 RECEIVED = "received"
@@ -88,20 +83,10 @@ FULL_MARKS_AT = 90.0
 DISLIKE_AT_MOST = 2
 
 
-def _keys(by: str | Sequence[str]) -> list[str]:
-    return [by] if isinstance(by, str) else list(by)
-
-
 def _share(part: pd.Series, whole: pd.Series) -> pd.Series:
     """100 × part / whole as float, NaN where whole is 0."""
     whole_f = whole.astype("float64")
     return (100.0 * part.astype("float64") / whole_f.where(whole_f > 0)).astype("float64")
-
-
-def _group_sum(frame: pd.DataFrame, keys: list[str], values: list[str]) -> pd.DataFrame:
-    if not keys:
-        return pd.DataFrame({v: [frame[v].sum()] for v in values})
-    return frame.groupby(keys, dropna=False, sort=True)[values].sum().reset_index()
 
 
 # --- timeliness --------------------------------------------------------------------------------
@@ -118,7 +103,8 @@ def case_classes(cases: pd.DataFrame, on: DateLike) -> pd.Series:
     return stored.where(known, derived).where(cases[ENDED_AT].notna(), None)
 
 
-def _rates(frame: pd.DataFrame) -> pd.DataFrame:
+def timeliness_rates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the early, on-time and late shares and the on-time rate to timeliness counts."""
     frame[EARLY_PCT] = _share(frame[EARLY], frame[ENDED])
     frame[ON_TIME_PCT] = _share(frame[ON_TIME], frame[ENDED])
     frame[LATE_PCT] = _share(frame[LATE], frame[ENDED])
@@ -135,7 +121,7 @@ def timeliness_summary(
     """Per group: received, ended, early, on_time, late, early_pct, on_time_pct, late_pct,
     on_time_rate, avg_days, overdue_open — for groups with any case received, ended or
     overdue in the period (see the module docstring for each definition)."""
-    keys = _keys(by)
+    keys = group_keys(by)
     require(cases, [*keys, RECEIVED_AT, DUE_AT, ENDED_AT, TIMELINESS], "cases")
     first, last = as_day(start), as_day(end)
     received_day = local_day(cases[RECEIVED_AT])
@@ -173,13 +159,13 @@ def timeliness_summary(
     ]
     if flags.empty and keys:
         return pd.DataFrame(columns=columns)
-    out = _group_sum(flags, keys, list(TIMELINESS_COUNTS))
+    out = sum_by(flags, keys, list(TIMELINESS_COUNTS))
     if keys:
         days = flags.groupby(keys, dropna=False, sort=True)["_days"].mean().to_numpy()
     else:
         days = np.array([flags["_days"].mean()])
     out[AVG_DAYS] = [round_half_up(d, 1) for d in days]
-    out = _rates(out)
+    out = timeliness_rates(out)
     return out[columns].reset_index(drop=True)
 
 
@@ -245,7 +231,7 @@ def qd766_table(
 ) -> pd.DataFrame:
     """Per group of cases ended in [start, end]: ended, late, complaint_or_dislike,
     satisfaction_pct, score (QĐ 766; the feedback may be dated any time)."""
-    keys = _keys(by)
+    keys = group_keys(by)
     require(cases, [*keys, CASE_CODE, DUE_AT, ENDED_AT, TIMELINESS], "cases")
     first, last = as_day(start), as_day(end)
     ended_day = local_day(cases[ENDED_AT])
@@ -258,7 +244,7 @@ def qd766_table(
     ended[ENDED] = 1
     ended[LATE] = (case_classes(ended, last) == LATE).astype("int64")
     ended[COMPLAINT_OR_DISLIKE] = ended[CASE_CODE].isin(bad).astype("int64")
-    out = _group_sum(ended, keys, [ENDED, LATE, COMPLAINT_OR_DISLIKE])
+    out = sum_by(ended, keys, [ENDED, LATE, COMPLAINT_OR_DISLIKE])
     results = [
         qd766_satisfaction(int(late), int(n), int(cd))
         for late, n, cd in zip(out[LATE], out[ENDED], out[COMPLAINT_OR_DISLIKE], strict=True)
@@ -280,7 +266,7 @@ def response_rate(invited: int, completed: int) -> float | None:
 
 def expectation_ranking(answers: pd.DataFrame, by: str | Sequence[str] = ()) -> pd.DataFrame:
     """Per group: option, count, share (% of surveys answering), rank (1 = most picked)."""
-    keys = _keys(by)
+    keys = group_keys(by)
     require(answers, [*keys, SURVEY_ID, TOPIC, CHOICES], "answers")
     expect = answers[answers[TOPIC] == EXPECTATIONS]
     columns = [*keys, OPTION, COUNT, SHARE, RANK]
@@ -316,7 +302,7 @@ def expectation_ranking(answers: pd.DataFrame, by: str | Sequence[str] = ()) -> 
 def complaints(answers: pd.DataFrame, by: str | Sequence[str] = AGENCY_CODE) -> pd.DataFrame:
     """Per group with a money or harassment answer: money_asked and harassment (surveys
     answering yes) and complaint_cases (distinct cases with either)."""
-    keys = _keys(by)
+    keys = group_keys(by)
     require(answers, [*keys, SURVEY_ID, CASE_CODE, TOPIC, VALUE_INT], "answers")
     asked = answers[answers[TOPIC].isin([MONEY_ASKED, HARASSMENT])].copy()
     columns = [*keys, MONEY_ASKED, HARASSMENT, COMPLAINT_CASES]
@@ -341,81 +327,8 @@ def complaints(answers: pd.DataFrame, by: str | Sequence[str] = AGENCY_CODE) -> 
     return out[columns]
 
 
-# --- the report --------------------------------------------------------------------------------
-
-
-def agency_report(
-    counts_in_period: pd.DataFrame,
-    cases: pd.DataFrame,
-    start: DateLike,
-    end: DateLike,
-    agencies: pd.DataFrame,
-    *,
-    responses: pd.DataFrame,
-    rule: IndexRule = DEFAULT_RULE,
-    require_all_factors: bool = True,
-    rolled_up: bool = False,
-) -> pd.DataFrame:
-    """The report of interfaces.md: exactly ``REPORT_COLUMNS``, one row per agency.
-
-    `counts_in_period`: COUNTS of the days in [start, end] (`scoring.sipas.select_days`);
-    `cases`: CASES (all of them, or at least those received, ended or open in the period);
-    `responses`: ``agency_code, responses`` from `scoring.sipas.responses_in_period`.
-    Rows: every agency of `agencies` and any other code met in the data, ordered by code.
-    ``rolled_up=True`` gives each agency the figures of its whole subtree (default: its own).
-    sipas, factor_1..5 and on_time_rate have one decimal (half up) and NaN where there is no
-    data; responses, cases, late and overdue_open are integers (0 when none).
-    """
-    require(agencies, [CODE], "agencies")
-    require(responses, [AGENCY_CODE, RESPONSES], "responses")
-    summary = timeliness_summary(cases, start, end, AGENCY_CODE)
-    summary = summary[[AGENCY_CODE, *TIMELINESS_COUNTS]]
-    counts = counts_in_period
-    if rolled_up:
-        counts = rollup(counts, agencies)
-        responses = rollup(responses[[AGENCY_CODE, RESPONSES]], agencies, values=[RESPONSES])
-        summary = rollup(summary, agencies, values=list(TIMELINESS_COUNTS))
-    summary = _rates(summary.copy())
-    indices = sipas_index(counts, AGENCY_CODE, rule, require_all_factors=require_all_factors)
-
-    codes = [
-        *agencies[CODE].dropna().astype(str),
-        *counts[AGENCY_CODE].dropna().astype(str),
-        *cases[AGENCY_CODE].dropna().astype(str),
-        *responses[AGENCY_CODE].dropna().astype(str),
-    ]
-    report = pd.DataFrame({AGENCY_CODE: pd.Series(sorted(set(codes)), dtype="object")})
-    report = report.merge(
-        responses[[AGENCY_CODE, RESPONSES]].astype({AGENCY_CODE: "object"}),
-        on=AGENCY_CODE,
-        how="left",
-    )
-    report = report.merge(
-        indices[[AGENCY_CODE, SIPAS, *FACTOR_COLUMNS]].astype({AGENCY_CODE: "object"}),
-        on=AGENCY_CODE,
-        how="left",
-    )
-    report = report.merge(
-        summary[[AGENCY_CODE, RECEIVED, ON_TIME_RATE, LATE, OVERDUE_OPEN]].astype(
-            {AGENCY_CODE: "object"}
-        ),
-        on=AGENCY_CODE,
-        how="left",
-    )
-    out = pd.DataFrame({"MaCoQuan": report[AGENCY_CODE].astype("object")})
-    out["responses"] = report[RESPONSES].fillna(0).astype("int64")
-    for column in (SIPAS, *FACTOR_COLUMNS):
-        out[column] = round_series(report[column], 1)
-    out["cases"] = report[RECEIVED].fillna(0).astype("int64")
-    out["on_time_rate"] = round_series(report[ON_TIME_RATE], 1)
-    out["late"] = report[LATE].fillna(0).astype("int64")
-    out["overdue_open"] = report[OVERDUE_OPEN].fillna(0).astype("int64")
-    return out[list(REPORT_COLUMNS)]
-
-
 __all__ = [
     "Qd766",
-    "agency_report",
     "case_classes",
     "case_feedback",
     "complaints",
@@ -423,5 +336,6 @@ __all__ = [
     "qd766_satisfaction",
     "qd766_table",
     "response_rate",
+    "timeliness_rates",
     "timeliness_summary",
 ]

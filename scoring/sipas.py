@@ -1,20 +1,9 @@
 """SIPAS indices (domain.md §5) from stored daily counts: criterion, factor, overall.
 
-Pipeline
---------
-1. ``daily_counts(answers)`` turns five-level answers (topics ``criterion`` and ``overall``) into
-   the storable COUNTS frame: one row per (day, agency_code, procedure_code, officer_name,
-   question_code, factor) with ``n_valid`` (answers 1–5), ``n_satisfied`` (4–5, the default
-   rule) and the per-level counts ``n1``..``n5``. Storing the level counts lets any
-   `IndexRule` be recomputed later without the answers. Storage may run the GROUP BY in SQL
-   instead (``SELECT date(answered_at) AS day, agency_code, procedure_code, officer_name,
-   question_code, factor, value_int, count(*) AS answers … GROUP BY …``) and hand the rows to
-   ``counts_from_levels``, which keeps memory flat. A day is stored as a whole:
-   ``replace_days(stored, fresh, days)`` drops the stored rows of the re-scored days first.
-2. Any period is the sum of its days: ``select_days(counts, start, end)``; any agency subtree is
-   the sum of its agencies: ``rollup(counts, agencies)``.
-3. ``criterion_indices``, ``factor_indices`` and ``sipas_index`` compute the figures for any
-   grouping ``by`` (agency, procedure, officer, several, or none for a grand total).
+The counts come from `scoring.counts` (daily COUNTS, summed over any period) and, for a
+parent agency, `scoring.agency_tree.rollup` (summed over its subtree). ``criterion_indices``,
+``factor_indices`` and ``sipas_index`` compute the figures for any grouping ``by`` (agency,
+procedure, officer, several, or none for a grand total); ``rank`` orders them.
 
 Arithmetic (domain.md §5; the rule is a setting, `IndexRule`)
 ------------------------------------------------------------
@@ -50,7 +39,7 @@ Nothing here is rounded: the report rounds (one decimal, half up).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -59,33 +48,13 @@ import pandas as pd
 
 from scoring.frames import (
     AGENCY_CODE,
-    ANSWERED_AT,
-    CODE,
-    COUNT_KEYS,
-    COUNT_VALUES,
-    COUNTS,
-    DAILY_RESPONSES,
-    DAY,
     FACTOR,
     FACTOR_COLUMNS,
     FACTORS,
     LEVEL_COLUMNS,
     LEVELS,
-    LIKERT_TOPICS,
-    N_SATISFIED,
-    N_VALID,
-    OFFICER_NAME,
-    PARENT_CODE,
-    PROCEDURE_CODE,
     QUESTION_CODE,
-    RESPONSES,
-    SURVEY_ID,
-    TOPIC,
-    VALUE_INT,
-    DateLike,
-    as_day,
-    in_days,
-    local_day,
+    group_keys,
     require,
     sum_by,
 )
@@ -102,16 +71,6 @@ RANKABLE = "rankable"
 SIPAS = "sipas"
 FACTORS_PRESENT = "factors"
 RANK = "rank"
-
-_COUNT_DTYPES = {
-    DAY: "datetime64[ns]",
-    AGENCY_CODE: "object",
-    PROCEDURE_CODE: "object",
-    OFFICER_NAME: "object",
-    QUESTION_CODE: "object",
-    FACTOR: "Int64",
-    **{c: "int64" for c in COUNT_VALUES},
-}
 
 
 @dataclass(frozen=True)
@@ -183,123 +142,7 @@ def _apply_rule(levels: pd.DataFrame, rule: IndexRule, z: float) -> pd.DataFrame
     )
 
 
-# --- daily counts ------------------------------------------------------------------------------
-
-
-def _empty_counts() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=_COUNT_DTYPES[c]) for c in COUNTS})
-
-
-def counts_from_levels(rows: pd.DataFrame, *, count_column: str = "answers") -> pd.DataFrame:
-    """COUNTS from rows already grouped by the count keys and the level.
-
-    `rows` has the COUNTS keys (day, agency_code, procedure_code, officer_name, question_code,
-    factor), ``value_int`` and `count_column` (how many answers had that value) — the shape of
-    a SQL ``GROUP BY …, value_int``. Values outside 1–5 are not valid answers and are dropped.
-    """
-    require(rows, [*COUNT_KEYS, VALUE_INT, count_column], "level rows")
-    value = pd.to_numeric(rows[VALUE_INT], errors="coerce")
-    rows = rows[value.isin(LEVELS)]
-    if rows.empty:
-        return _empty_counts()
-    value = pd.to_numeric(rows[VALUE_INT]).astype("int64")
-    weight = pd.to_numeric(rows[count_column]).astype("int64")
-    work = rows[list(COUNT_KEYS)].copy()
-    work[DAY] = local_day(work[DAY])
-    work[FACTOR] = work[FACTOR].astype("Int64")
-    for level, column in zip(LEVELS, LEVEL_COLUMNS, strict=True):
-        work[column] = np.where(value == level, weight, 0)
-    out = sum_by(work, COUNT_KEYS, LEVEL_COLUMNS)
-    out[N_VALID] = out[list(LEVEL_COLUMNS)].sum(axis=1)
-    out[N_SATISFIED] = out["n4"] + out["n5"]
-    out = out[list(COUNTS)]
-    return out.astype({c: "int64" for c in COUNT_VALUES}).reset_index(drop=True)
-
-
-def daily_counts(answers: pd.DataFrame) -> pd.DataFrame:
-    """The storable daily COUNTS of the five-level answers (topics criterion and overall).
-
-    A day is the local calendar date of ``answered_at``. Yes-no, choice and text answers are not
-    counted here (see `scoring.indicators`); answers without a value 1–5 are not valid.
-    """
-    require(answers, [*COUNT_KEYS[1:], TOPIC, VALUE_INT, ANSWERED_AT], "answers")
-    likert = answers[answers[TOPIC].isin(LIKERT_TOPICS)]
-    rows = likert[[*COUNT_KEYS[1:], VALUE_INT]].copy()
-    rows.insert(0, DAY, local_day(likert[ANSWERED_AT]))
-    rows["answers"] = 1
-    return counts_from_levels(rows)
-
-
-def select_days(counts: pd.DataFrame, start: DateLike, end: DateLike) -> pd.DataFrame:
-    """Rows of a daily frame (column ``day``) inside [start, end], local dates inclusive."""
-    require(counts, [DAY], "daily")
-    return counts[in_days(counts[DAY], start, end)]
-
-
-def replace_days(
-    stored: pd.DataFrame, fresh: pd.DataFrame, days: Iterable[DateLike] | None = None
-) -> pd.DataFrame:
-    """Stored daily rows with the re-scored days replaced by `fresh` (never added twice).
-
-    `days` names the days that were re-scored (default: the days present in `fresh`); pass it
-    so a re-run of a day that now has no answers clears that day.
-    """
-    require(stored, [DAY], "stored")
-    require(fresh, [DAY], "fresh")
-    if days is None:
-        replaced = set(local_day(fresh[DAY]).dropna())
-    else:
-        replaced = {as_day(d) for d in days}
-    keep = stored[~local_day(stored[DAY]).isin(replaced)]
-    parts = [p for p in (keep, fresh) if not p.empty]
-    if not parts:
-        return stored.iloc[0:0]
-    out = pd.concat(parts, ignore_index=True)
-    return out.sort_values(DAY, kind="stable").reset_index(drop=True)
-
-
-def daily_responses(answers: pd.DataFrame) -> pd.DataFrame:
-    """One row per (day, survey) with any answer that day: the storable base of ``responses``.
-
-    Distinct surveys cannot be summed over days (a survey answered on two days would count
-    twice), so responses for a period are counted from these rows with `responses_in_period`.
-    """
-    require(answers, [*DAILY_RESPONSES[1:], ANSWERED_AT], "answers")
-    rows = answers[list(DAILY_RESPONSES[1:])].copy()
-    rows.insert(0, DAY, local_day(answers[ANSWERED_AT]))
-    return rows.drop_duplicates([DAY, SURVEY_ID]).reset_index(drop=True)
-
-
-def responses_in_period(
-    frame: pd.DataFrame,
-    start: DateLike,
-    end: DateLike,
-    by: str | Sequence[str] = AGENCY_CODE,
-) -> pd.DataFrame:
-    """Survey responses with at least one answer dated in [start, end], per group.
-
-    `frame` is either ANSWERS (dated by ``answered_at``) or `daily_responses` (by ``day``).
-    Returns the `by` columns and ``responses`` (distinct survey ids).
-    """
-    keys = [by] if isinstance(by, str) else list(by)
-    date_column = DAY if DAY in frame.columns else ANSWERED_AT
-    require(frame, [SURVEY_ID, date_column, *keys], "responses")
-    inside = frame[in_days(frame[date_column], start, end)]
-    if not keys:
-        return pd.DataFrame({RESPONSES: [int(inside[SURVEY_ID].nunique())]})
-    if inside.empty:
-        out = inside[keys].iloc[0:0].copy()
-        out[RESPONSES] = pd.Series(dtype="int64")
-        return out.reset_index(drop=True)
-    out = inside.groupby(keys, dropna=False, sort=True)[SURVEY_ID].nunique()
-    return out.rename(RESPONSES).reset_index()
-
-
 # --- indices -----------------------------------------------------------------------------------
-
-
-def _keys(by: str | Sequence[str]) -> list[str]:
-    return [by] if isinstance(by, str) else list(by)
 
 
 def _group_ids(frame: pd.DataFrame, keys: list[str]) -> tuple[pd.Series, pd.DataFrame]:
@@ -334,7 +177,7 @@ def criterion_indices(
     Every five-level question in the counts gets a row: the criteria (factor 1–5) and
     OVERALL (factor NA), so the overall-satisfaction question is reported the same way.
     """
-    keys = _keys(by)
+    keys = group_keys(by)
     crit = _criteria(counts, keys, rule, z)
     crit[RANKABLE] = crit[N] >= min_sample
     return crit[[*keys, QUESTION_CODE, FACTOR, INDEX, N, WILSON_LOW, WILSON_HIGH, RANKABLE]]
@@ -351,7 +194,7 @@ def factor_indices(
     """One row per group and factor: `by`…, factor, index (mean of its criterion indices),
     n (answers behind it), n_min (fewest answers of one criterion), n_criteria, wilson_low,
     wilson_high (on pooled counts), rankable (n_min ≥ min_sample)."""
-    keys = _keys(by)
+    keys = group_keys(by)
     crit = _criteria(counts, keys, rule, z)
     crit = crit[crit[FACTOR].notna()].reset_index(drop=True)
     columns = [*keys, FACTOR, INDEX, N, N_MIN, N_CRITERIA, WILSON_LOW, WILSON_HIGH, RANKABLE]
@@ -395,7 +238,7 @@ def sipas_index(
     ``require_all_factors=False`` (then the mean of those present). rankable = sipas is a
     number and n_min ≥ min_sample.
     """
-    keys = _keys(by)
+    keys = group_keys(by)
     columns = [
         *keys,
         SIPAS,
@@ -429,81 +272,6 @@ def sipas_index(
     return out[columns].reset_index(drop=True)
 
 
-# --- the agency tree ---------------------------------------------------------------------------
-
-
-def _parent_map(agencies: pd.DataFrame) -> dict[str, str | None]:
-    require(agencies, [CODE, PARENT_CODE], "agencies")
-    parents: dict[str, str | None] = {}
-    for code, parent in zip(agencies[CODE], agencies[PARENT_CODE], strict=True):
-        parents[str(code)] = None if parent is None or pd.isna(parent) else str(parent)
-    return parents
-
-
-def ancestors(agencies: pd.DataFrame, code: str) -> list[str]:
-    """`code` then its parent, grandparent … up to the root.
-
-    A cycle in the tree (A → B → A, or an agency its own parent) stops the walk at the first
-    repeat, so it always ends; in a cycle every member counts as an ancestor of every other.
-    """
-    return _ancestors(_parent_map(agencies), str(code))
-
-
-def _ancestors(parents: Mapping[str, str | None], code: str) -> list[str]:
-    chain = [code]
-    seen = {code}
-    current = parents.get(code)
-    while current is not None and current not in seen:
-        chain.append(current)
-        seen.add(current)
-        current = parents.get(current)
-    return chain
-
-
-def subtree_map(agencies: pd.DataFrame, codes: Iterable[str] = ()) -> pd.DataFrame:
-    """Pairs (member, agency): `agency` is `member` or one of its ancestors.
-
-    Covers every agency of the tree and any extra `codes` (an unknown code is its own root).
-    """
-    parents = _parent_map(agencies)
-    members = list(dict.fromkeys([*parents, *(str(c) for c in codes)]))
-    pairs = [(m, a) for m in members for a in _ancestors(parents, m)]
-    return pd.DataFrame(pairs, columns=["member", AGENCY_CODE])
-
-
-def rollup(
-    frame: pd.DataFrame,
-    agencies: pd.DataFrame,
-    *,
-    values: Sequence[str] | None = None,
-) -> pd.DataFrame:
-    """Each agency's figures summed over itself and all its descendants (any depth).
-
-    Works on any frame with ``agency_code`` and additive columns: COUNTS (values default to the
-    count columns) or a ``responses`` frame (``responses`` is additive because a survey belongs
-    to one case of one agency). The result has the same columns, ``agency_code`` now naming the
-    subtree; every other column is a grouping key. An agency missing from `agencies` counts as
-    its own root. Indices for a parent are then computed from the result as for any agency.
-    """
-    require(frame, [AGENCY_CODE], "rollup")
-    if values is None:
-        values = [c for c in (*COUNT_VALUES, RESPONSES) if c in frame.columns]
-    values = list(values)
-    if not values:
-        raise ValueError("rollup needs additive value columns")
-    keys = [c for c in frame.columns if c not in values]
-    if frame.empty:
-        return frame.copy()
-    codes = frame[AGENCY_CODE].dropna().astype(str).unique()
-    mapping = subtree_map(agencies, codes)
-    work = frame.assign(member=frame[AGENCY_CODE].astype(str)).drop(columns=[AGENCY_CODE])
-    work = work.merge(mapping, on="member", how="inner").drop(columns=["member"])
-    out = sum_by(work, keys, values)
-    if FACTOR in out.columns:
-        out[FACTOR] = out[FACTOR].astype("Int64")
-    return out[list(frame.columns)].reset_index(drop=True)
-
-
 # --- ranking -----------------------------------------------------------------------------------
 
 
@@ -523,7 +291,7 @@ def rank(
     the first `limit` rows of each group.
     """
     require(indices, [column, RANKABLE], "indices")
-    groups = _keys(within)
+    groups = group_keys(within)
     rows = indices[indices[RANKABLE].astype(bool) & indices[column].notna()].copy()
     if groups:
         ranks = rows.groupby(groups, dropna=False)[column].rank(method="min", ascending=worst_first)
@@ -544,18 +312,9 @@ __all__ = [
     "DEFAULT_RULE",
     "Z95",
     "IndexRule",
-    "ancestors",
-    "counts_from_levels",
     "criterion_indices",
-    "daily_counts",
-    "daily_responses",
     "factor_indices",
     "rank",
-    "replace_days",
-    "responses_in_period",
-    "rollup",
-    "select_days",
     "sipas_index",
-    "subtree_map",
     "wilson_interval",
 ]

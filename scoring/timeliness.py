@@ -3,8 +3,8 @@
 The rule compares local calendar dates. An ended case is early when its end date is strictly
 before the promised date, on time when on it, late when after; a case ended without a promised
 date counts as on time. An open case is overdue once its promised date is before `today`.
-Storage evaluates the same rule in SQL when a case ends (`storage.intake.timeliness_sql`); both
-are tested against the same table of cases.
+Storage evaluates the same rule in SQL when a case ends (`storage.intake_sql.timeliness_sql`);
+both are tested against the same table of cases.
 """
 
 from __future__ import annotations

@@ -14,10 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import is_sqlite
+from storage.db import dialect_insert
 from storage.errors import StorageError, translate_errors
 from storage.models import (
     Agency,
@@ -102,7 +101,7 @@ class AlertStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._insert = sqlite.insert if is_sqlite(str(engine.url)) else postgresql.insert
+        self._insert = dialect_insert(engine)
 
     async def _scalar(self, statement: Any) -> Any:
         """The first column of the first row, or None."""

@@ -15,6 +15,9 @@ one transaction that
 - appends a `case_link_history` row. Every first link and phone confirmation appends one too.
 
 A chat linked by phone is never taken over; a token never takes a case from anyone.
+
+The store also finds the cases a chat may see (`CaseInfo`): by the receipt's token, by code,
+by the phone they were filed with, or by the chat that follows them.
 """
 
 from __future__ import annotations
@@ -24,13 +27,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import delete, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.db import is_sqlite
+from storage.db import dialect_insert, is_sqlite
 from storage.errors import translate_errors
-from storage.models import Answer, CaseLink, CaseLinkEvent, Chat, OutboxMessage, Survey
+from storage.models import (
+    Answer,
+    Case,
+    CaseContact,
+    CaseLink,
+    CaseLinkEvent,
+    Chat,
+    OutboxMessage,
+    Procedure,
+    Survey,
+)
 from storage.outbox import PENDING, OutboxIntent, enqueue
 
 links_t = CaseLink.__table__  # type: ignore[attr-defined]
@@ -39,6 +51,9 @@ surveys_t = Survey.__table__  # type: ignore[attr-defined]
 answers_t = Answer.__table__  # type: ignore[attr-defined]
 outbox_t = OutboxMessage.__table__  # type: ignore[attr-defined]
 chats_t = Chat.__table__  # type: ignore[attr-defined]
+cases_t = Case.__table__  # type: ignore[attr-defined]
+contacts_t = CaseContact.__table__  # type: ignore[attr-defined]
+procedures_t = Procedure.__table__  # type: ignore[attr-defined]
 
 How = Literal["token", "phone"]
 TOKEN: How = "token"
@@ -86,15 +101,86 @@ class LinkEvent:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class CaseInfo:
+    """What a citizen may see of a case linked to their chat."""
+
+    code: str
+    procedure_name: str
+    status: int
+    due_at: datetime | None
+    ended_at: datetime | None
+    received_at: datetime
+    linked_chat: int | None
+    survey_id: int | None
+
+
+_CASE_INFO = (
+    select(
+        cases_t.c.code,
+        procedures_t.c.name.label("procedure_name"),
+        cases_t.c.status,
+        cases_t.c.due_at,
+        cases_t.c.ended_at,
+        cases_t.c.received_at,
+        links_t.c.chat_id.label("linked_chat"),
+        surveys_t.c.id.label("survey_id"),
+    )
+    .join(procedures_t, procedures_t.c.code == cases_t.c.procedure_code)
+    .outerjoin(links_t, links_t.c.case_code == cases_t.c.code)
+    .outerjoin(surveys_t, surveys_t.c.case_code == cases_t.c.code)
+)
+
+
 class CaseLinkStore:
     """Claims of cases by chats and their history; one instance per engine."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         sqlite_db = is_sqlite(str(engine.url))
-        self._insert = sqlite.insert if sqlite_db else postgresql.insert
+        self._insert = dialect_insert(engine)
         # SQLite has one writer at a time (the insert above already took the write lock).
         self._lock = not sqlite_db
+
+    async def case_by_token(self, token_hash: str, *, key_ids: Sequence[str]) -> CaseInfo | None:
+        """The case behind a link; one made with a key not in `key_ids` (retired) is none."""
+        return await self._case_info(
+            and_(cases_t.c.link_token_hash == token_hash, cases_t.c.link_key_id.in_(key_ids))
+        )
+
+    async def case_by_code(self, code: str) -> CaseInfo | None:
+        return await self._case_info(cases_t.c.code == code)
+
+    async def _case_info(self, where: Any) -> CaseInfo | None:
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                row = (await conn.execute(_CASE_INFO.where(where))).first()
+        return None if row is None else CaseInfo(**row._mapping)
+
+    async def cases_by_phone(self, phone_hashes: Sequence[str]) -> list[CaseInfo]:
+        """Cases filed with the phone, given its hash under every configured key."""
+        stmt = _CASE_INFO.join(contacts_t, contacts_t.c.case_code == cases_t.c.code).where(
+            contacts_t.c.phone_hash.in_(phone_hashes)
+        )
+        return await self._cases(stmt)
+
+    async def cases_of_chat(self, chat_id: int) -> list[CaseInfo]:
+        return await self._cases(_CASE_INFO.where(links_t.c.chat_id == chat_id))
+
+    async def _cases(self, stmt: Any) -> list[CaseInfo]:
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                rows = (await conn.execute(stmt.order_by(cases_t.c.received_at))).all()
+        return [CaseInfo(**r._mapping) for r in rows]
+
+    async def link(self, case_code: str, chat_id: int, *, via: str, now: datetime) -> int:
+        """Link a case to a chat by its token unless another chat has it; return the chat
+        that holds it. A phone proof may take a case over, which also moves its survey and
+        its queued messages: that goes through `claim` with `how=PHONE`.
+        """
+        if normalise_how(via) != TOKEN:
+            raise ValueError("a phone proof links through CaseLinkStore.claim")
+        return (await self.claim(case_code, chat_id, how=TOKEN, now=now)).holder
 
     async def claim(
         self,
@@ -285,6 +371,7 @@ class CaseLinkStore:
 __all__ = [
     "PHONE",
     "TOKEN",
+    "CaseInfo",
     "CaseLinkStore",
     "How",
     "LinkEvent",

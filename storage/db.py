@@ -11,6 +11,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -19,6 +20,11 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def dialect_insert(engine: AsyncEngine) -> Any:
+    """The backend's `insert` (it has `on_conflict_do_nothing` and `on_conflict_do_update`)."""
+    return sqlite.insert if is_sqlite(str(engine.url)) else postgresql.insert
 
 
 def _ensure_sqlite_file(url: str) -> None:

@@ -6,10 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import is_sqlite
+from storage.db import dialect_insert
 from storage.errors import translate_errors
 from storage.models import ChatDialog
 
@@ -19,7 +18,7 @@ dialogs_t = ChatDialog.__table__  # type: ignore[attr-defined]
 class DialogStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._insert = sqlite.insert if is_sqlite(str(engine.url)) else postgresql.insert
+        self._insert = dialect_insert(engine)
 
     async def get(self, chat_id: int) -> tuple[str, dict[str, Any]] | None:
         """The open conversation's kind and state, or None."""

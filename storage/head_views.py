@@ -28,7 +28,7 @@ from storage.models import (
     Survey,
 )
 from storage.roles import AgencyRow
-from storage.scores import day_bounds, read_frame
+from storage.scores import answer_cases, day_bounds, read_frame, with_dates
 
 agencies_t = Agency.__table__  # type: ignore[attr-defined]
 alerts_t = Alert.__table__  # type: ignore[attr-defined]
@@ -144,7 +144,7 @@ async def level_rows(
     engine: AsyncEngine, start: date, end: date, agency_codes: Sequence[str]
 ) -> pd.DataFrame:
     """Five-level answers dated in [start, end] of these agencies' cases, counted per
-    day/agency/procedure/question/level (the shape `scoring.sipas.counts_from_levels` takes);
+    day/agency/procedure/question/level (the shape `scoring.counts.counts_from_levels` takes);
     a head's report does not split by officer."""
     frame = await scores.level_rows(engine, start, end, agency_codes)
     frame["officer_name"] = ""
@@ -154,25 +154,9 @@ async def level_rows(
 async def case_rows(
     engine: AsyncEngine, start: date, end: date, agency_codes: Sequence[str]
 ) -> pd.DataFrame:
-    """These agencies' cases received by `end` and not ended before `start`."""
-    low, high = day_bounds(start, end)
-    statement = select(
-        cases_t.c.code.label("case_code"),
-        cases_t.c.agency_code,
-        cases_t.c.received_at,
-        cases_t.c.due_at,
-        cases_t.c.ended_at,
-        cases_t.c.timeliness,
-    ).where(
-        cases_t.c.agency_code.in_(list(agency_codes)),
-        cases_t.c.received_at < high,
-        or_(cases_t.c.ended_at.is_(None), cases_t.c.ended_at >= low),
-    )
-    columns = ("case_code", "agency_code", "received_at", "due_at", "ended_at", "timeliness")
-    frame = await read_frame(engine, statement, columns)
-    for column in ("received_at", "due_at", "ended_at"):
-        frame[column] = pd.to_datetime(frame[column])
-    return frame
+    """These agencies' cases received by `end` and not ended before `start` (the columns of
+    `storage.scores.case_rows`)."""
+    return await scores.case_rows(engine, start, end, agency_codes)
 
 
 async def feedback_answers(
@@ -195,8 +179,7 @@ async def feedback_answers(
             answers_t.c.choices,
             answers_t.c.answered_at,
         )
-        .join(surveys_t, surveys_t.c.id == answers_t.c.survey_id)
-        .join(cases_t, cases_t.c.code == surveys_t.c.case_code)
+        .select_from(answer_cases)
         .where(
             cases_t.c.agency_code.in_(list(agency_codes)),
             answers_t.c.question_code.in_(list(question_codes)),
@@ -207,19 +190,7 @@ async def feedback_answers(
             ),
         )
     )
-    columns = (
-        "survey_id",
-        "case_code",
-        "ended_at",
-        "question_code",
-        "value_int",
-        "choices",
-        "answered_at",
-    )
-    frame = await read_frame(engine, statement, columns)
-    for column in ("ended_at", "answered_at"):
-        frame[column] = pd.to_datetime(frame[column])
-    return frame
+    return with_dates(await read_frame(engine, statement), "ended_at", "answered_at")
 
 
 async def invitations(

@@ -14,11 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import is_sqlite
+from storage.db import dialect_insert
 from storage.errors import StorageError, translate_errors
 from storage.models import Answer, Case, Survey
 
@@ -113,9 +112,9 @@ async def write_answers(
     `version`; `now` is naive UTC. A case that already has a survey gets the answers added.
     """
     codes = sorted({a.case_code for a in answers})
-    insert_survey = (sqlite.insert if is_sqlite(str(engine.url)) else postgresql.insert)(
-        surveys_t
-    ).on_conflict_do_nothing(index_elements=["case_code"])
+    insert_survey = dialect_insert(engine)(surveys_t).on_conflict_do_nothing(
+        index_elements=["case_code"]
+    )
     try:
         with translate_errors():
             async with engine.begin() as conn:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import is_sqlite
+from storage.db import dialect_insert
 from storage.errors import translate_errors
 from storage.models import JobRun
 
@@ -20,7 +19,7 @@ class JobClaims:
 
     def __init__(self, engine: AsyncEngine, *, lease: timedelta = timedelta(hours=1)) -> None:
         self._engine = engine
-        self._insert = sqlite.insert if is_sqlite(str(engine.url)) else postgresql.insert
+        self._insert = dialect_insert(engine)
         self._lease = lease
 
     async def claim(self, job: str, period: str, *, now: datetime) -> bool:

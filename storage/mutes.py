@@ -13,10 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.db import is_sqlite
+from storage.db import dialect_insert
 from storage.errors import translate_errors
 from storage.models import Alert, AlertMute, OutboxMessage
 from storage.outbox import OutboxIntent
@@ -63,7 +62,7 @@ class MuteStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._insert = sqlite.insert if is_sqlite(str(engine.url)) else postgresql.insert
+        self._insert = dialect_insert(engine)
 
     @staticmethod
     def _current(chat_id: int, now: datetime) -> Any:

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import (
     Integer,
+    String,
     and_,
     bindparam,
     exists,
@@ -179,12 +180,21 @@ _HELD_BACK = exists().where(
         and_(_earlier.c.status == PENDING, _earlier.c.not_before <= _now),
     ),
 )
-_CLAIMABLE = (
-    select(_cand.c.id)
-    .where(_DUE, ~_HELD_BACK)
-    .order_by(_cand.c.id)
-    .limit(bindparam("b_limit", type_=Integer))
+# A dispatcher per channel claims only its channel's rows.
+_OF_CHANNEL = exists().where(
+    chats_t.c.id == _cand.c.chat_id, chats_t.c.channel == bindparam("b_channel", type_=String)
 )
+
+
+def _claimable(*, of_channel: bool) -> Any:
+    return (
+        select(_cand.c.id)
+        .where(_DUE, ~_HELD_BACK, *([_OF_CHANNEL] if of_channel else []))
+        .order_by(_cand.c.id)
+        .limit(bindparam("b_limit", type_=Integer))
+    )
+
+
 _CLAIM_SET = {
     "status": SENDING,
     "claimed_until": _p("b_until", outbox_t.c.claimed_until),
@@ -195,10 +205,12 @@ _CHAT_COLUMNS = ("channel", "external_id", "language")
 _MESSAGE_FIELDS = tuple(field.name for field in fields(ClaimedMessage))
 
 
-def _build_claim_postgres() -> Any:
+def _build_claim_postgres(*, of_channel: bool) -> Any:
     claimed = (
         update(outbox_t)
-        .where(outbox_t.c.id.in_(_CLAIMABLE.with_for_update(skip_locked=True)))
+        .where(
+            outbox_t.c.id.in_(_claimable(of_channel=of_channel).with_for_update(skip_locked=True))
+        )
         .values(_CLAIM_SET)
         .returning(*(outbox_t.c[name] for name in _CLAIMED_COLUMNS))
         .cte("claimed")
@@ -213,13 +225,14 @@ def _build_claim_postgres() -> Any:
     )
 
 
-_CLAIM_POSTGRES = _build_claim_postgres()
-_CLAIM_SQLITE = (
-    update(outbox_t)
-    .where(outbox_t.c.id.in_(_CLAIMABLE))
+_CLAIM_POSTGRES = {flag: _build_claim_postgres(of_channel=flag) for flag in (False, True)}
+_CLAIM_SQLITE = {
+    flag: update(outbox_t)
+    .where(outbox_t.c.id.in_(_claimable(of_channel=flag)))
     .values(_CLAIM_SET)
     .returning(outbox_t.c.id)
-)
+    for flag in (False, True)
+}
 _CLAIMED_SQLITE = (
     select(
         *(outbox_t.c[name] for name in _CLAIMED_COLUMNS),
@@ -314,25 +327,29 @@ class OutboxStore:
                 return await enqueue(conn, intents, now=now)
 
     async def claim(
-        self, *, now: datetime, limit: int, lease_seconds: float
+        self, *, now: datetime, limit: int, lease_seconds: float, channel: str | None = None
     ) -> list[ClaimedMessage]:
-        """Mark up to `limit` due rows as sending under a lease and return them in id order."""
+        """Mark up to `limit` due rows as sending under a lease and return them in id order
+        (only rows to chats on `channel` when given)."""
         if limit <= 0:
             return []
-        params = {
+        params: dict[str, Any] = {
             "b_now": now,
             "b_limit": limit,
             "b_until": now + timedelta(seconds=lease_seconds),
         }
+        of_channel = channel is not None
+        if of_channel:
+            params["b_channel"] = channel
         with translate_errors():
             async with self._writing(), self._engine.begin() as conn:
                 if self._sqlite:
-                    ids = (await conn.execute(_CLAIM_SQLITE, params)).scalars().all()
+                    ids = (await conn.execute(_CLAIM_SQLITE[of_channel], params)).scalars().all()
                     if not ids:
                         return []
                     rows = (await conn.execute(_CLAIMED_SQLITE, {"b_ids": list(ids)})).all()
                 else:
-                    rows = (await conn.execute(_CLAIM_POSTGRES, params)).all()
+                    rows = (await conn.execute(_CLAIM_POSTGRES[of_channel], params)).all()
         return [
             ClaimedMessage(**{name: row._mapping[name] for name in _MESSAGE_FIELDS}) for row in rows
         ]

@@ -6,10 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import is_sqlite
+from storage.db import dialect_insert
 from storage.errors import translate_errors
 from storage.models import RuntimeSetting
 
@@ -19,7 +18,7 @@ settings_t = RuntimeSetting.__table__  # type: ignore[attr-defined]
 class RuntimeSettingsStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._insert = sqlite.insert if is_sqlite(str(engine.url)) else postgresql.insert
+        self._insert = dialect_insert(engine)
 
     async def all(self) -> dict[str, Any]:
         with translate_errors():

@@ -17,7 +17,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.errors import translate_errors
-from storage.intake import local_date
+from storage.intake_sql import local_date
 from storage.models import Agency, AgencyDailyScore, Answer, Case, DailyScore, Survey
 
 answers_t = Answer.__table__  # type: ignore[attr-defined]
@@ -35,11 +35,36 @@ def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return datetime.combine(start, time()), datetime.combine(end + timedelta(days=1), time())
 
 
-async def read_frame(engine: AsyncEngine, statement: Any, columns: Sequence[str]) -> pd.DataFrame:
+# Answers with the case each belongs to (through its survey): what every answer read joins.
+answer_cases = answers_t.join(surveys_t, surveys_t.c.id == answers_t.c.survey_id).join(
+    cases_t, cases_t.c.code == surveys_t.c.case_code
+)
+
+
+def answered_between(low: datetime, high: datetime) -> tuple[Any, ...]:
+    """The conditions of an answer given (not skipped) in [low, high)."""
+    return (
+        answers_t.c.answered_at >= low,
+        answers_t.c.answered_at < high,
+        answers_t.c.skipped.is_(False),
+    )
+
+
+def with_dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """`frame` with `columns` as datetime64 (NaT where there is no date)."""
+    for column in columns:
+        frame[column] = pd.to_datetime(frame[column])
+    return frame
+
+
+async def read_frame(engine: AsyncEngine, statement: Any) -> pd.DataFrame:
+    """The rows of `statement`, its selected column names (labels) as the frame's columns."""
     with translate_errors():
         async with engine.connect() as conn:
-            rows = (await conn.execute(statement)).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
+            result = await conn.execute(statement)
+            columns = list(result.keys())
+            rows = result.all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
 
 async def level_rows(
@@ -60,14 +85,11 @@ async def level_rows(
             answers_t.c.value_int,
             func.count().label("answers"),
         )
-        .join(surveys_t, surveys_t.c.id == answers_t.c.survey_id)
-        .join(cases_t, cases_t.c.code == surveys_t.c.case_code)
+        .select_from(answer_cases)
         .where(
             cases_t.c.agency_code.in_(list(agency_codes)) if agency_codes is not None else true(),
-            answers_t.c.answered_at >= low,
-            answers_t.c.answered_at < high,
+            *answered_between(low, high),
             answers_t.c.value_int.between(1, 5),
-            answers_t.c.skipped.is_(False),
         )
         .group_by(
             day,
@@ -78,16 +100,7 @@ async def level_rows(
             answers_t.c.value_int,
         )
     )
-    columns = (
-        "day",
-        "agency_code",
-        "procedure_code",
-        "officer_name",
-        "question_code",
-        "value_int",
-        "answers",
-    )
-    return await read_frame(engine, statement, columns)
+    return await read_frame(engine, statement)
 
 
 async def answer_rows(engine: AsyncEngine, start: date, end: date) -> pd.DataFrame:
@@ -106,48 +119,32 @@ async def answer_rows(engine: AsyncEngine, start: date, end: date) -> pd.DataFra
             answers_t.c.choices,
             answers_t.c.answered_at,
         )
-        .join(surveys_t, surveys_t.c.id == answers_t.c.survey_id)
-        .join(cases_t, cases_t.c.code == surveys_t.c.case_code)
-        .where(
-            answers_t.c.answered_at >= low,
-            answers_t.c.answered_at < high,
-            answers_t.c.skipped.is_(False),
-        )
+        .select_from(answer_cases)
+        .where(*answered_between(low, high))
     )
-    columns = (
-        "survey_id",
-        "case_code",
-        "agency_code",
-        "procedure_code",
-        "officer_name",
-        "question_code",
-        "value_int",
-        "value_text",
-        "choices",
-        "answered_at",
-    )
-    return await read_frame(engine, statement, columns)
+    return await read_frame(engine, statement)
 
 
 async def responses_by_agency(engine: AsyncEngine, start: date, end: date) -> pd.DataFrame:
     """Distinct survey responses with at least one answer dated in [start, end], per agency."""
     low, high = day_bounds(start, end)
     statement = (
-        select(cases_t.c.agency_code, func.count(func.distinct(answers_t.c.survey_id)))
-        .join(surveys_t, surveys_t.c.id == answers_t.c.survey_id)
-        .join(cases_t, cases_t.c.code == surveys_t.c.case_code)
-        .where(
-            answers_t.c.answered_at >= low,
-            answers_t.c.answered_at < high,
-            answers_t.c.skipped.is_(False),
+        select(
+            cases_t.c.agency_code,
+            func.count(func.distinct(answers_t.c.survey_id)).label("responses"),
         )
+        .select_from(answer_cases)
+        .where(*answered_between(low, high))
         .group_by(cases_t.c.agency_code)
     )
-    return await read_frame(engine, statement, ("agency_code", "responses"))
+    return await read_frame(engine, statement)
 
 
-async def case_rows(engine: AsyncEngine, start: date, end: date) -> pd.DataFrame:
-    """Cases received by `end` that were not ended before `start` (all a period report needs)."""
+async def case_rows(
+    engine: AsyncEngine, start: date, end: date, agency_codes: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Cases received by `end` that were not ended before `start` (all a period report needs);
+    only the cases of `agency_codes` when given."""
     low, high = day_bounds(start, end)
     statement = select(
         cases_t.c.code.label("case_code"),
@@ -159,28 +156,16 @@ async def case_rows(engine: AsyncEngine, start: date, end: date) -> pd.DataFrame
         cases_t.c.ended_at,
         cases_t.c.timeliness,
     ).where(
+        cases_t.c.agency_code.in_(list(agency_codes)) if agency_codes is not None else true(),
         cases_t.c.received_at < high,
         or_(cases_t.c.ended_at.is_(None), cases_t.c.ended_at >= low),
     )
-    columns = (
-        "case_code",
-        "agency_code",
-        "procedure_code",
-        "status",
-        "received_at",
-        "due_at",
-        "ended_at",
-        "timeliness",
-    )
-    frame = await read_frame(engine, statement, columns)
-    for column in ("received_at", "due_at", "ended_at"):
-        frame[column] = pd.to_datetime(frame[column])
-    return frame
+    return with_dates(await read_frame(engine, statement), "received_at", "due_at", "ended_at")
 
 
 async def agency_rows(engine: AsyncEngine) -> pd.DataFrame:
     statement = select(agencies_t.c.code, agencies_t.c.parent_code, agencies_t.c.name)
-    return await read_frame(engine, statement, ("code", "parent_code", "name"))
+    return await read_frame(engine, statement)
 
 
 async def store_day(engine: AsyncEngine, day: date, counts: pd.DataFrame) -> int:
@@ -233,16 +218,7 @@ async def stored_counts(engine: AsyncEngine, start: date, end: date) -> pd.DataF
         scores_t.c.factor,
         *(scores_t.c[c] for c in LEVEL_COLUMNS),
     ).where(and_(scores_t.c.day >= start, scores_t.c.day <= end))
-    columns = (
-        "day",
-        "agency_code",
-        "procedure_code",
-        "officer_name",
-        "question_code",
-        "factor",
-        *LEVEL_COLUMNS,
-    )
-    return await read_frame(engine, statement, columns)
+    return await read_frame(engine, statement)
 
 
 async def agency_period_counts(
@@ -272,8 +248,7 @@ async def agency_period_counts(
     )
     if agencies is not None:
         statement = statement.where(t.c.agency_code.in_(list(agencies)))
-    columns = ("day" if by_day else "agency_code", "question_code", "factor", *LEVEL_COLUMNS)
-    frame = await read_frame(engine, statement, columns)
+    frame = await read_frame(engine, statement)
     if not by_day:
         frame.insert(0, "day", pd.Timestamp(end))
     else:
@@ -298,9 +273,7 @@ async def procedure_period_counts(
         .where(t.c.day >= start, t.c.day <= end, t.c.agency_code.in_(list(agencies)))
         .group_by(t.c.procedure_code, t.c.question_code, t.c.factor)
     )
-    frame = await read_frame(
-        engine, statement, ("procedure_code", "question_code", "factor", *LEVEL_COLUMNS)
-    )
+    frame = await read_frame(engine, statement)
     frame.insert(0, "day", pd.Timestamp(end))
     frame["agency_code"] = ""
     frame["officer_name"] = ""

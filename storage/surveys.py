@@ -1,4 +1,4 @@
-"""Chats, case links, questionnaire versions, surveys and answers.
+"""Surveys and their answers: opening invitations, recording answers, reminders and expiry.
 
 Every change that also sends something writes its outbox rows in the same transaction
 (`storage.outbox.enqueue`), so a message is never lost or sent for a change that did not happen.
@@ -13,67 +13,22 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.case_links import TOKEN, CaseLinkStore, normalise_how
-from storage.db import is_sqlite
+from storage.db import dialect_insert
 from storage.errors import translate_errors
-from storage.models import (
-    Agency,
-    Answer,
-    Case,
-    CaseContact,
-    CaseEvent,
-    CaseLink,
-    Chat,
-    Cursor,
-    OutboxMessage,
-    Procedure,
-    QuestionnaireVersion,
-    Survey,
-)
+from storage.models import Answer, Case, CaseLink, Chat, Procedure, Survey
 from storage.outbox import OutboxIntent, enqueue
 
 chats_t = Chat.__table__  # type: ignore[attr-defined]
 links_t = CaseLink.__table__  # type: ignore[attr-defined]
-forms_t = QuestionnaireVersion.__table__  # type: ignore[attr-defined]
 surveys_t = Survey.__table__  # type: ignore[attr-defined]
 answers_t = Answer.__table__  # type: ignore[attr-defined]
 cases_t = Case.__table__  # type: ignore[attr-defined]
-contacts_t = CaseContact.__table__  # type: ignore[attr-defined]
 procedures_t = Procedure.__table__  # type: ignore[attr-defined]
-outbox_t = OutboxMessage.__table__  # type: ignore[attr-defined]
-events_t = CaseEvent.__table__  # type: ignore[attr-defined]
-agencies_t = Agency.__table__  # type: ignore[attr-defined]
-cursors_t = Cursor.__table__  # type: ignore[attr-defined]
 
 OPEN_SURVEY = ("invited", "in_progress")
 START_BATCH = 500
-
-
-@dataclass(frozen=True, slots=True)
-class ChatRow:
-    id: int
-    channel: str
-    external_id: str
-    language: str
-    opted_out: bool
-    blocked: bool
-
-
-@dataclass(frozen=True, slots=True)
-class CaseInfo:
-    """What a citizen may see of a case linked to their chat."""
-
-    code: str
-    procedure_name: str
-    status: int
-    due_at: datetime | None
-    ended_at: datetime | None
-    received_at: datetime
-    linked_chat: int | None
-    survey_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +54,6 @@ class AnswerRow:
     skipped: bool
 
 
-def _dialect_insert(engine: AsyncEngine) -> Any:
-    return sqlite.insert if is_sqlite(str(engine.url)) else postgresql.insert
-
-
 _SURVEY_COLUMNS = (
     surveys_t.c.id,
     surveys_t.c.case_code,
@@ -123,21 +74,6 @@ _ANSWERS_OF = select(
     answers_t.c.choices,
     answers_t.c.skipped,
 ).where(answers_t.c.survey_id == bindparam("survey_id"))
-_CASE_INFO = (
-    select(
-        cases_t.c.code,
-        procedures_t.c.name.label("procedure_name"),
-        cases_t.c.status,
-        cases_t.c.due_at,
-        cases_t.c.ended_at,
-        cases_t.c.received_at,
-        links_t.c.chat_id.label("linked_chat"),
-        surveys_t.c.id.label("survey_id"),
-    )
-    .join(procedures_t, procedures_t.c.code == cases_t.c.procedure_code)
-    .outerjoin(links_t, links_t.c.case_code == cases_t.c.code)
-    .outerjoin(surveys_t, surveys_t.c.case_code == cases_t.c.code)
-)
 
 
 def _survey(row: Any) -> SurveyRow:
@@ -166,33 +102,13 @@ def _answer(row: Any) -> AnswerRow:
 
 
 class SurveyStore:
-    """Queries and changes behind the conversation; one instance per engine."""
+    """Surveys and their answers; one instance per engine."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.links = CaseLinkStore(engine)
-        self._insert = _dialect_insert(engine)
-        ins = self._insert
-        chat_upsert = ins(chats_t).values(
-            channel=bindparam("channel"),
-            external_id=bindparam("external_id"),
-            language=bindparam("language"),
-            created_at=bindparam("now"),
-            updated_at=bindparam("now"),
-        )
-        self._chat_upsert = chat_upsert.on_conflict_do_update(
-            index_elements=["channel", "external_id"],
-            set_={"updated_at": chat_upsert.excluded.updated_at},
-        ).returning(
-            chats_t.c.id,
-            chats_t.c.channel,
-            chats_t.c.external_id,
-            chats_t.c.language,
-            chats_t.c.opted_out,
-            chats_t.c.blocked_at,
-        )
+        self._insert = dialect_insert(engine)
         self._answer_insert = (
-            ins(answers_t)
+            self._insert(answers_t)
             .values(
                 survey_id=bindparam("survey_id"),
                 question_code=bindparam("question_code"),
@@ -205,163 +121,6 @@ class SurveyStore:
             .on_conflict_do_nothing(index_elements=["survey_id", "question_code"])
             .returning(answers_t.c.id)
         )
-
-    # -- chats -----------------------------------------------------------------------------
-
-    async def chat(
-        self, *, channel: str, external_id: str, language: str, now: datetime
-    ) -> ChatRow:
-        """The chat row for a channel's chat id, created on first contact."""
-        with translate_errors():
-            async with self.engine.begin() as conn:
-                row = (
-                    await conn.execute(
-                        self._chat_upsert,
-                        {
-                            "channel": channel,
-                            "external_id": external_id,
-                            "language": language,
-                            "now": now,
-                        },
-                    )
-                ).one()
-        return ChatRow(
-            id=row.id,
-            channel=row.channel,
-            external_id=row.external_id,
-            language=row.language,
-            opted_out=bool(row.opted_out),
-            blocked=row.blocked_at is not None,
-        )
-
-    async def set_chat(self, chat_id: int, *, now: datetime, **values: Any) -> None:
-        """Change a chat's language, opt-out or blocked mark."""
-        with translate_errors():
-            async with self.engine.begin() as conn:
-                await conn.execute(
-                    update(chats_t).where(chats_t.c.id == chat_id).values(updated_at=now, **values)
-                )
-
-    async def opt_out(
-        self, chat_id: int, *, now: datetime, intents: Sequence[OutboxIntent]
-    ) -> None:
-        """Stop everything for a chat: open surveys end, unsent messages are dropped."""
-        with translate_errors():
-            async with self.engine.begin() as conn:
-                await conn.execute(
-                    update(chats_t)
-                    .where(chats_t.c.id == chat_id)
-                    .values(opted_out=True, updated_at=now)
-                )
-                await conn.execute(
-                    update(surveys_t)
-                    .where(surveys_t.c.chat_id == chat_id, surveys_t.c.status.in_(OPEN_SURVEY))
-                    .values(status="opted_out", updated_at=now)
-                )
-                await conn.execute(
-                    update(outbox_t)
-                    .where(outbox_t.c.chat_id == chat_id, outbox_t.c.status == "pending")
-                    .values(status="cancelled", last_error="chat opted out")
-                )
-                await enqueue(conn, intents, now=now)
-
-    async def send(self, intents: Sequence[OutboxIntent], *, now: datetime) -> int:
-        """Queue messages that change nothing else."""
-        with translate_errors():
-            async with self.engine.begin() as conn:
-                return await enqueue(conn, intents, now=now)
-
-    # -- cases and links ---------------------------------------------------------------------
-
-    async def case_by_token(self, token_hash: str, *, key_ids: Sequence[str]) -> CaseInfo | None:
-        """The case behind a link; one made with a key not in `key_ids` (retired) is none."""
-        return await self._case_info(
-            and_(cases_t.c.link_token_hash == token_hash, cases_t.c.link_key_id.in_(key_ids))
-        )
-
-    async def case_by_code(self, code: str) -> CaseInfo | None:
-        return await self._case_info(cases_t.c.code == code)
-
-    async def _case_info(self, where: Any) -> CaseInfo | None:
-        with translate_errors():
-            async with self.engine.connect() as conn:
-                row = (await conn.execute(_CASE_INFO.where(where))).first()
-        return None if row is None else CaseInfo(**row._mapping)
-
-    async def cases_by_phone(self, phone_hashes: Sequence[str]) -> list[CaseInfo]:
-        """Cases filed with the phone, given its hash under every configured key."""
-        stmt = _CASE_INFO.join(contacts_t, contacts_t.c.case_code == cases_t.c.code).where(
-            contacts_t.c.phone_hash.in_(phone_hashes)
-        )
-        with translate_errors():
-            async with self.engine.connect() as conn:
-                rows = (await conn.execute(stmt.order_by(cases_t.c.received_at))).all()
-        return [CaseInfo(**r._mapping) for r in rows]
-
-    async def cases_of_chat(self, chat_id: int) -> list[CaseInfo]:
-        stmt = _CASE_INFO.where(links_t.c.chat_id == chat_id).order_by(cases_t.c.received_at)
-        with translate_errors():
-            async with self.engine.connect() as conn:
-                rows = (await conn.execute(stmt)).all()
-        return [CaseInfo(**r._mapping) for r in rows]
-
-    async def link(self, case_code: str, chat_id: int, *, via: str, now: datetime) -> int:
-        """Link a case to a chat by its token unless another chat has it; return the chat
-        that holds it. A phone proof may take a case over, which also moves its survey and
-        its queued messages: that goes through `SurveyService.link_by_phone` (`links.claim`).
-        """
-        if normalise_how(via) != TOKEN:
-            raise ValueError("a phone proof links through SurveyService.link_by_phone")
-        return (await self.links.claim(case_code, chat_id, how=TOKEN, now=now)).holder
-
-    # -- questionnaires ----------------------------------------------------------------------
-
-    async def active_form(self) -> tuple[int, dict[str, Any]] | None:
-        stmt = select(forms_t.c.version, forms_t.c.definition).where(forms_t.c.status == "active")
-        with translate_errors():
-            async with self.engine.connect() as conn:
-                row = (await conn.execute(stmt)).first()
-        return None if row is None else (int(row.version), dict(row.definition))
-
-    async def form(self, version: int) -> dict[str, Any] | None:
-        stmt = select(forms_t.c.definition).where(forms_t.c.version == version)
-        with translate_errors():
-            async with self.engine.connect() as conn:
-                found = (await conn.execute(stmt)).scalar()
-        return None if found is None else dict(found)
-
-    async def seed_form(self, *, base: str, definition: dict[str, Any], now: datetime) -> int:
-        """Make `definition` version 1 and active unless some version exists; return active."""
-        with translate_errors():
-            async with self.engine.begin() as conn:
-                existing = (
-                    await conn.execute(
-                        select(forms_t.c.version).where(forms_t.c.status == "active")
-                    )
-                ).scalar()
-                if existing is not None:
-                    return int(existing)
-                await conn.execute(
-                    self._insert(forms_t)
-                    .values(
-                        version=1,
-                        status="active",
-                        base=base,
-                        definition=definition,
-                        created_at=now,
-                        published_at=now,
-                    )
-                    .on_conflict_do_nothing(index_elements=["version"])
-                )
-                return int(
-                    (
-                        await conn.execute(
-                            select(forms_t.c.version).where(forms_t.c.status == "active")
-                        )
-                    ).scalar_one()
-                )
-
-    # -- surveys -----------------------------------------------------------------------------
 
     async def open_surveys(
         self,
@@ -577,108 +336,5 @@ class SurveyStore:
                 row = (await conn.execute(stmt)).first()
         return None if row is None else (str(row[0]), int(row[1]))
 
-    async def consume_events(
-        self,
-        *,
-        cursor: str,
-        limit: int,
-        build: Callable[[list[EventForChat]], Sequence[OutboxIntent]],
-        now: datetime,
-    ) -> int:
-        """Feed inbox events after `cursor` to `build` and queue its intents, exactly once.
 
-        The cursor row is locked for the transaction, so replicas take turns; events of cases
-        no chat follows (or whose chat opted out) still advance the cursor.
-        """
-        with translate_errors():
-            async with self.engine.begin() as conn:
-                await conn.execute(
-                    self._insert(cursors_t)
-                    .values(name=cursor, position=0)
-                    .on_conflict_do_nothing(index_elements=["name"])
-                )
-                position_stmt = select(cursors_t.c.position).where(cursors_t.c.name == cursor)
-                if not is_sqlite(str(self.engine.url)):
-                    position_stmt = position_stmt.with_for_update()
-                position = int((await conn.execute(position_stmt)).scalar_one())
-                window = {"position": position, "limit": limit}
-                seen, end = (await conn.execute(_EVENTS_WINDOW, window)).one()
-                if not seen:
-                    return 0
-                # Only events of followed cases come back: most cases have no chat, and
-                # reading every event's payload cost more than storing it.
-                rows = (
-                    await conn.execute(_FOLLOWED_EVENTS, {"position": position, "end": end})
-                ).all()
-                followed = [EventForChat(**r._mapping) for r in rows]
-                intents = build(followed) if followed else []
-                await enqueue(conn, intents, now=now)
-                await conn.execute(
-                    update(cursors_t).where(cursors_t.c.name == cursor).values(position=end)
-                )
-        return int(seen)
-
-
-@dataclass(frozen=True, slots=True)
-class EventForChat:
-    """An inbox event of a case some chat follows, with what its notices need."""
-
-    event_id: int
-    case_code: str
-    event_status: int
-    payload: dict[str, Any]
-    case_status: int
-    received_at: datetime
-    promised_at: datetime | None
-    promised_new_at: datetime | None
-    due_at: datetime | None
-    processing_unit: str | None
-    procedure_name: str
-    agency_name: str
-    applicant_name: str | None
-    chat_id: int
-
-
-_WINDOW = (
-    select(events_t.c.id)
-    .where(events_t.c.id > bindparam("position"))
-    .order_by(events_t.c.id)
-    .limit(bindparam("limit"))
-    .subquery("window")
-)
-# How many events follow the cursor (at most `limit`) and the id of the last of them.
-_EVENTS_WINDOW = select(func.count(), func.max(_WINDOW.c.id))
-
-_FOLLOWED_EVENTS = (
-    select(
-        events_t.c.id.label("event_id"),
-        events_t.c.case_code,
-        events_t.c.status.label("event_status"),
-        events_t.c.payload,
-        cases_t.c.status.label("case_status"),
-        cases_t.c.received_at,
-        cases_t.c.promised_at,
-        cases_t.c.promised_new_at,
-        cases_t.c.due_at,
-        cases_t.c.processing_unit,
-        procedures_t.c.name.label("procedure_name"),
-        agencies_t.c.name.label("agency_name"),
-        contacts_t.c.applicant_name,
-        links_t.c.chat_id,
-    )
-    .join(links_t, links_t.c.case_code == events_t.c.case_code)
-    .join(chats_t, chats_t.c.id == links_t.c.chat_id)
-    .join(cases_t, cases_t.c.code == events_t.c.case_code)
-    .join(procedures_t, procedures_t.c.code == cases_t.c.procedure_code)
-    .join(agencies_t, agencies_t.c.code == cases_t.c.agency_code)
-    .outerjoin(contacts_t, contacts_t.c.case_code == cases_t.c.code)
-    .where(
-        events_t.c.id > bindparam("position"),
-        events_t.c.id <= bindparam("end"),
-        chats_t.c.opted_out.is_(False),
-    )
-    .order_by(events_t.c.id)
-)
-
-
-__all__ = ["AnswerRow", "CaseInfo", "ChatRow", "EventForChat", "SurveyRow", "SurveyStore"]
+__all__ = ["OPEN_SURVEY", "START_BATCH", "AnswerRow", "SurveyRow", "SurveyStore"]

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from bot.clock import Clock
 from bot.commands.base import Caller, Role
 from storage.audit import AuditStore
+from storage.chats import ChatStore
 from storage.roles import RoleStore
-from storage.surveys import SurveyStore
 
 LANGUAGES = ("vi", "en")
 
@@ -47,22 +47,35 @@ class AccessControl:
         self,
         *,
         roles: RoleStore,
-        chats: SurveyStore,
+        chats: ChatStore,
         clock: Clock,
-        admin_ids: Sequence[str] = (),
-        inspector_ids: Sequence[str] = (),
-        channel: str = "telegram",
+        admins: Iterable[tuple[str, str]] = (),
+        inspectors: Iterable[tuple[str, str]] = (),
     ) -> None:
         self.roles = roles
         self.chats = chats
         self.clock = clock
-        self.admin_ids = frozenset(str(i).strip() for i in admin_ids if str(i).strip())
-        self.inspector_ids = frozenset(str(i).strip() for i in inspector_ids if str(i).strip())
-        self.channel = channel
+        self.admins = _people(admins)
+        self.inspectors = _people(inspectors)
 
     def bootstrap_admin(self, channel: str, external_id: str) -> bool:
-        """Admins named in SIPAS_ADMIN_TELEGRAM_IDS (they cannot be revoked by chat)."""
-        return channel == self.channel and external_id in self.admin_ids
+        """Admins named in the environment (SIPAS_ADMINS, SIPAS_ADMIN_TELEGRAM_IDS), on any
+        channel; they cannot be revoked by chat."""
+        return (channel, external_id) in self.admins
+
+    def bootstrap_inspector(self, channel: str, external_id: str) -> bool:
+        """Inspectors named in the environment (SIPAS_INSPECTORS, …_TELEGRAM_IDS)."""
+        return (channel, external_id) in self.inspectors
+
+    def env_role(self, role: str, channel: str, external_id: str) -> bool:
+        """Whether the environment gives this person the role (it cannot be revoked by chat)."""
+        if role == "admin":
+            return self.bootstrap_admin(channel, external_id)
+        return role == "inspector" and self.bootstrap_inspector(channel, external_id)
+
+    def bootstrap_people(self) -> frozenset[tuple[str, str]]:
+        """Everyone the environment names, as (channel, id on the channel)."""
+        return self.admins | self.inspectors
 
     async def caller(
         self, *, channel: str, external_id: str, language: str, name: str = ""
@@ -92,7 +105,7 @@ class AccessControl:
         head_of = frozenset(code for role, code in grants if role == "head" and code)
         scope = frozenset(await self.roles.descendants(sorted(head_of)))
         admin = self.bootstrap_admin(channel, external_id) or any(r == "admin" for r, _ in grants)
-        inspector = (channel == self.channel and external_id in self.inspector_ids) or any(
+        inspector = self.bootstrap_inspector(channel, external_id) or any(
             r == "inspector" for r, _ in grants
         )
         # Only staff are named in the audit log; a citizen stays an id.
@@ -111,6 +124,12 @@ class AccessControl:
             head_of=head_of,
             scope=scope | head_of,
         )
+
+
+def _people(given: Iterable[tuple[str, str]]) -> frozenset[tuple[str, str]]:
+    return frozenset(
+        (channel.strip(), external.strip()) for channel, external in given if external.strip()
+    )
 
 
 class Auditor:

@@ -19,6 +19,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from bot.channels.base import Choice, MessageView
+
 # "reader": read-only views of agencies (heads in their scope, inspectors and admins anywhere).
 Role = Literal["everyone", "admin", "head", "inspector", "reader"]
 
@@ -91,6 +93,14 @@ class Reply:
     text: str
     buttons: list[list[Button]] = field(default_factory=list)
     photo: bytes | None = None
+
+    def view(self) -> MessageView:
+        """The reply as a channel-neutral view (each button's data is its action)."""
+        return MessageView(
+            self.text,
+            [[Choice(b.label, b.data) for b in row] for row in self.buttons],
+            picture=self.photo,
+        )
 
 
 @dataclass(slots=True)

@@ -1,7 +1,7 @@
 """Route chat commands, button presses and dialog text to the command modules.
 
 Channel-neutral: every entry point takes a resolved `Caller` and returns `Reply` values (or a
-`PressResult`) that the channel renders (see `bot.telegram.handlers`). The role a command,
+`PressResult`) that the channel renders (see `bot.conversation.router`). The role a command,
 button or dialog declares is checked here, once, for all modules; a refusal is polite, says
 nothing about why (never whether an agency exists) and is written to the audit log. Handlers
 check agency scope themselves and raise `Refused("scope")`, which is treated the same way.

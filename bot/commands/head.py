@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock
-from bot.commands import head_report
+from bot.commands import head_report, report_period
 from bot.commands.base import (
     AuditLog,
     Button,
@@ -42,8 +42,8 @@ from bot.commands.base import (
     UsageError,
 )
 from bot.commands.head_texts import HELP, head_text
+from bot.conversation.head_views import alert_text
 from bot.heads.service import AlertService
-from bot.telegram.render import alert_text
 from bot.texts import head_text as alert_button_text
 from scoring.sipas import DEFAULT_MIN_SAMPLE, IndexRule
 from storage import head_views
@@ -125,7 +125,7 @@ class HeadCommands:
         for arg in args:
             # A visible agency's code wins; any other word without a digit is a period (a typo
             # gets the period hint, and nothing tells whether such an agency exists).
-            period_like = head_report.is_period(arg) and not (caller.scope and caller.reads(arg))
+            period_like = report_period.is_period(arg) and not (caller.scope and caller.reads(arg))
             if period_like and word is None:
                 word = arg
             elif not period_like and code is None:
@@ -142,8 +142,8 @@ class HeadCommands:
         lang = caller.language
         word, code = self._split(caller, args, "report_usage")
         try:
-            when = head_report.parse_period(word, self._clock.local_now().date())
-        except head_report.PeriodError as exc:
+            when = report_period.parse_period(word, self._clock.local_now().date())
+        except report_period.PeriodError as exc:
             raise UsageError(head_text(lang, exc.key, **exc.params)) from None
         members, name, roots = await self._scope(caller, code, "report")
         samples = [r.min_sample for r in roots if r.min_sample is not None]

@@ -1,6 +1,6 @@
 """`/report` for a head: the period grammar, the figures of a scope, and how they read.
 
-`parse_period` turns the argument into local dates; `gather` reads only the scope's agencies
+`gather` reads, for a `bot.commands.report_period.Period`, only the scope's agencies
 (storage filters in SQL) and computes with `scoring`: SIPAS with n and its 95 % interval, the
 five factors, on-time rate and open overdue cases, the worst procedures, QĐ 766, the response
 rate and the expectation ranking. A figure whose sample is below the agency's minimum is never
@@ -9,25 +9,25 @@ shown as a number: the text says the sample is too small instead.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 import pandas as pd
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.charts import Bar, factor_chart
 from bot.commands.head_texts import factor_name, head_text
+from bot.commands.report_period import Period
 from bot.survey.questionnaire import FORMS, Question, Questionnaire, QuestionnaireError, builtin
 from scheduler.scoring_jobs import with_meta
+from scoring.counts import counts_from_levels
 from scoring.frames import (
     EXPECTATIONS,
     FACTORS,
     HARASSMENT,
     MONEY_ASKED,
     OVERALL,
-    period,
     round_half_up,
 )
 from scoring.indicators import (
@@ -37,76 +37,13 @@ from scoring.indicators import (
     response_rate,
     timeliness_summary,
 )
-from scoring.sipas import (
-    DEFAULT_MIN_SAMPLE,
-    IndexRule,
-    counts_from_levels,
-    factor_indices,
-    rank,
-    sipas_index,
-)
+from scoring.sipas import DEFAULT_MIN_SAMPLE, IndexRule, factor_indices, rank, sipas_index
 from storage import head_views
+from storage.scores import day_bounds
 
-PERIOD_WORDS = {
-    "thang": "month_to_date",
-    "tháng": "month_to_date",
-    "month": "month_to_date",
-    "quy": "quarter_to_date",
-    "quý": "quarter_to_date",
-    "quarter": "quarter_to_date",
-    "nam": "year_to_date",
-    "năm": "year_to_date",
-    "year": "year_to_date",
-}
-_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$|^(\d{1,2})/(\d{4})$")
-_DATEISH = re.compile(r"^[\d/.-]+$")
 FEEDBACK_TOPICS = frozenset({MONEY_ASKED, HARASSMENT, OVERALL, EXPECTATIONS})
 WORST_PROCEDURES = 3
 AGENCY_LINES = 8
-
-
-class PeriodError(ValueError):
-    """The period argument is not understood; `key` and `params` name the reply text."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
-
-
-@dataclass(frozen=True, slots=True)
-class Period:
-    start: date
-    end: date
-
-
-def is_period(token: str) -> bool:
-    """Whether an argument is meant as a period (a word or something date-like)."""
-    return token.lower() in PERIOD_WORDS or bool(_DATEISH.match(token)) or token.isalpha()
-
-
-def parse_period(token: str | None, today: date) -> Period:
-    """No argument: the month to date; thang/quy/nam: this month/quarter/year to date;
-    YYYY-MM (or MM/YYYY): that month, to today when it is the current one."""
-    if token is None:
-        return Period(*period("month_to_date", today))
-    word = PERIOD_WORDS.get(token.strip().lower())
-    if word is not None:
-        return Period(*period(word, today))
-    match = _MONTH.match(token.strip())
-    if match is None:
-        raise PeriodError("bad_period", arg=token[:40])
-    year = int(match.group(1) or match.group(4))
-    month = int(match.group(2) or match.group(3))
-    if not 1 <= month <= 12:
-        raise PeriodError("bad_period", arg=token[:40])
-    if year < 2000:
-        raise PeriodError("too_old")
-    first = date(year, month, 1)
-    if first > today:
-        raise PeriodError("future_period", month=f"{month:02d}/{year}")
-    start, end = period("month", first)
-    return Period(start, min(end, today))
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,8 +180,7 @@ async def gather(
         figures.qd766 = Qd766(
             float(quality.iloc[0]["satisfaction_pct"]), float(quality.iloc[0]["score"])
         )
-    low = to_utc(datetime.combine(start, time()))
-    high = to_utc(datetime.combine(end + timedelta(days=1), time()))
+    low, high = (to_utc(bound) for bound in day_bounds(start, end))
     figures.invited, figures.completed = await head_views.invitations(engine, low, high, scope)
 
     dated = answers[
@@ -393,12 +329,8 @@ def report_chart(figures: ReportFigures, language: str) -> bytes | None:
 
 __all__ = [
     "Figure",
-    "Period",
-    "PeriodError",
     "ReportFigures",
     "gather",
-    "is_period",
-    "parse_period",
     "report_chart",
     "report_text",
 ]

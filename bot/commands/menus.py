@@ -1,18 +1,16 @@
-"""Per-scope command menus (`setMyCommands`): citizens never see admin or head commands.
+"""Per-scope command menus: citizens never see admin or head commands.
 
 The default scope lists only everyone's commands; each admin, head or inspector chat gets its
-own list (`BotCommandScopeChat`) with everyone's commands plus its roles' commands. Vietnamese
-is the default language, English is set with language_code "en". Menus are published at start
-and refreshed for one chat whenever its roles change (invite redeemed, grant revoked).
+own list with everyone's commands plus its roles' commands, in Vietnamese and English. Menus
+are published at start and refreshed for one chat whenever its roles change (invite redeemed,
+grant revoked), on every channel that has command menus (`MenuPort`, e.g.
+`bot.telegram.menus.TelegramMenus`), which the channel attaches when it starts.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-
-from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
-from telegram.error import TelegramError
+from typing import Protocol
 
 from bot.commands.access import AccessControl
 from bot.commands.admin_texts import admin_text
@@ -40,39 +38,46 @@ def chat_menu(
     return [*everyone_menu(language), *own, (CANCEL, admin_text(language, "help_cancel"))]
 
 
+class MenuPort(Protocol):
+    """A channel's command menus (its errors are logged, never raised)."""
+
+    channel: str
+
+    def ready(self) -> bool: ...
+
+    async def set_default(self, language: str, menu: list[tuple[str, str]]) -> None: ...
+
+    async def set_chat(
+        self, external_id: str, language: str, menu: list[tuple[str, str]]
+    ) -> None: ...
+
+
 class MenuPublisher:
-    """Sets the command menus through the bot (once the channel has one)."""
+    """Sets the command menus on the channels that have them."""
 
     def __init__(
-        self,
-        *,
-        dispatcher: CommandDispatcher,
-        access: AccessControl,
-        roles: RoleStore,
-        bot: Callable[[], Bot | None] = lambda: None,
+        self, *, dispatcher: CommandDispatcher, access: AccessControl, roles: RoleStore
     ) -> None:
         self.dispatcher = dispatcher
         self.access = access
         self.roles = roles
-        self.bot = bot
+        self._ports: dict[str, MenuPort] = {}
+
+    def attach(self, port: MenuPort) -> None:
+        """A channel with command menus is up: publish there from now on."""
+        self._ports[port.channel] = port
 
     async def publish_all(self) -> int:
         """The default menu and every privileged chat's menu; returns chats published."""
-        bot = self.bot()
-        if bot is None:
+        ports = [port for port in self._ports.values() if port.ready()]
+        if not ports:
             return 0
-        try:
+        for port in ports:
             for language in LANGUAGES:
-                await bot.set_my_commands(
-                    [BotCommand(n, d[:256]) for n, d in everyone_menu(language)],
-                    scope=BotCommandScopeDefault(),
-                    language_code=None if language == "vi" else language,
-                )
-        except TelegramError as exc:
-            log.warning("setMyCommands (default) failed", extra={"error": str(exc)})
+                await port.set_default(language, everyone_menu(language))
         chats = {g.chat_id for g in await self.roles.live_grants()}
-        for external in sorted(self.access.admin_ids | self.access.inspector_ids):
-            found = await self.roles.chat_id(self.access.channel, external)
+        for channel, external in sorted(self.access.bootstrap_people()):
+            found = await self.roles.chat_id(channel, external)
             if found is not None:
                 chats.add(found)
         for chat_id in sorted(chats):
@@ -86,27 +91,17 @@ class MenuPublisher:
 
     async def refresh(self, chat_id: int) -> None:
         """Set (or clear) one chat's own menu from its roles as of now; never raises."""
-        bot = self.bot()
-        if bot is None:
-            return
         try:
             ref = await self.roles.chat_ref(chat_id)
-            if ref is None or ref[0] != self.access.channel:
+            port = None if ref is None else self._ports.get(ref[0])
+            if ref is None or port is None or not port.ready():
                 return
             caller = await self.access.for_chat(
                 chat_id=chat_id, channel=ref[0], external_id=ref[1], language=ref[2], name=ref[3]
             )
-            scope = BotCommandScopeChat(int(ref[1]))
             for language in LANGUAGES:
-                menu = chat_menu(self.dispatcher, caller, language)
-                code = None if language == "vi" else language
-                if menu:
-                    await bot.set_my_commands(
-                        [BotCommand(n, d[:256]) for n, d in menu], scope=scope, language_code=code
-                    )
-                else:
-                    await bot.delete_my_commands(scope=scope, language_code=code)
-        except (TelegramError, StorageError, ValueError) as exc:
+                await port.set_chat(ref[1], language, chat_menu(self.dispatcher, caller, language))
+        except (StorageError, ValueError) as exc:
             log.warning(
                 "could not set a chat's menu", extra={"chat_id": chat_id, "error": str(exc)}
             )

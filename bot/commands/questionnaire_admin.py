@@ -9,7 +9,7 @@ Every change is written to the audit log with its before and after values.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -27,49 +27,27 @@ from bot.commands.base import (
     UsageError,
 )
 from bot.commands.questionnaire_dialogs import GuidedEdits
+from bot.commands.questionnaire_edits import DraftEditor, error_text
 from bot.commands.questionnaire_input import EditError, find_field, parse_base
 from bot.commands.questionnaire_rules import (
-    add,
     codes,
     differences,
-    edit,
-    known_code,
     move,
     rebase,
-    remove,
 )
 from bot.commands.questionnaire_texts import (
     base_name,
-    changed_name,
-    field_list,
     help_line,
     kind_name,
     qtext,
 )
 from bot.survey.questionnaire import Questionnaire
 from bot.survey.service import SurveyService
-from storage.drafts import DraftStore, NoActiveForm, StoredForm
+from storage.drafts import DraftStore, StoredForm
 
 # Rough room for one Telegram message (4096 characters) with margin for the channel.
 MESSAGE_ROOM = 3500
 LINE_TEXT = 70
-
-
-def error_text(language: str, error: EditError) -> str:
-    """The polite Vietnamese (or English) message for a refused edit."""
-    return qtext(language, error.key, fields=field_list(language), **error.params)
-
-
-def shown(language: str, value: Any) -> str:
-    """A before/after value as it reads in a chat confirmation."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return changed_name(language, "yes" if value else "no")
-    if isinstance(value, list):
-        return ", ".join(str(o.get("code", o)) if isinstance(o, dict) else str(o) for o in value)
-    text = str(value)
-    return text if len(text) <= 120 else text[:119] + "…"
 
 
 class QuestionnaireAdmin:
@@ -87,9 +65,9 @@ class QuestionnaireAdmin:
         self.store = DraftStore(engine)
         self._surveys = surveys
         self._audit = audit
-        self.dialog_starter = dialogs
         self._clock = clock
-        self.guided = GuidedEdits(self)
+        self.editor = DraftEditor(self.store, audit=audit, clock=clock)
+        self.guided = GuidedEdits(self.editor, dialogs)
         self.previews = preview.DraftPreview(self.store, dialogs)
 
     def commands(self) -> Sequence[Command]:
@@ -117,87 +95,6 @@ class QuestionnaireAdmin:
             *self.guided.dialogs(),
             Dialog(preview.DIALOG, "admin", self.previews.step),
         ]
-
-    # -- shared ------------------------------------------------------------------------------
-
-    async def current(self) -> StoredForm | None:
-        """The draft if there is one, else the active version."""
-        return await self.store.draft() or await self.store.active()
-
-    async def change(
-        self,
-        caller: Caller,
-        apply: Callable[[str, dict[str, Any]], tuple[str, dict[str, Any], Any]],
-        *,
-        action: str,
-        target: str,
-    ) -> tuple[StoredForm, StoredForm, Any]:
-        """Run one edit on the draft and audit it; `apply` returns (base, definition, extra),
-        where extra is (before, after) for the audit log. `EditError` passes through."""
-        extra: dict[str, Any] = {}
-
-        def run(base: str, definition: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-            new_base, new_definition, extra["value"] = apply(base, definition)
-            return new_base, new_definition
-
-        try:
-            before, after = await self.store.change(run, now=self._clock.utcnow())
-        except NoActiveForm:
-            raise EditError("no_form") from None
-        old, new = extra["value"]
-        await self._audit.record(actor=caller, action=action, target=target, before=old, after=new)
-        return before, after, extra["value"]
-
-    async def known(self, code: str) -> str:
-        """The stored spelling of a typed question code (for messages and the audit log)."""
-        current = await self.current()
-        if current is None:
-            raise EditError("no_form")
-        return known_code(current.definition, code)
-
-    async def edit_fields(self, caller: Caller, code: str, changes: dict[str, str]) -> Reply:
-        """Apply field changes to one question; `EditError` passes through."""
-        code = await self.known(code)
-
-        def apply(base: str, definition: dict[str, Any]) -> tuple[str, dict[str, Any], Any]:
-            new, old_fields, new_fields = edit(base, definition, code, changes)
-            return base, new, (old_fields, new_fields)
-
-        _before, _after, (old, new) = await self.change(
-            caller, apply, action="questionnaire.edit", target=f"draft:{code}"
-        )
-        lang = caller.language
-        lines = [
-            qtext(
-                lang,
-                "change_line",
-                field=changed_name(lang, field),
-                before=shown(lang, old[field]),
-                after=shown(lang, value),
-            )
-            for field, value in new.items()
-        ]
-        return Reply(qtext(lang, "edited", code=code, changes="\n".join(lines) or "—"))
-
-    async def add_to_draft(self, caller: Caller, question: dict[str, Any]) -> Reply:
-        def apply(base: str, definition: dict[str, Any]) -> tuple[str, dict[str, Any], Any]:
-            return base, add(base, definition, question), (None, question)
-
-        _before, after, _ = await self.change(
-            caller, apply, action="questionnaire.add", target=f"draft:{question['code']}"
-        )
-        position = len(after.definition["questions"])
-        return Reply(qtext(caller.language, "added", code=question["code"], position=position))
-
-    async def remove_from_draft(self, caller: Caller, code: str) -> Reply:
-        code = await self.known(code)
-
-        def apply(base: str, definition: dict[str, Any]) -> tuple[str, dict[str, Any], Any]:
-            new, removed = remove(base, definition, code)
-            return base, new, (removed, None)
-
-        await self.change(caller, apply, action="questionnaire.remove", target=f"draft:{code}")
-        return Reply(qtext(caller.language, "removed", code=code))
 
     def _usage(self, error: EditError, caller: Caller) -> UsageError:
         return UsageError(error_text(caller.language, error))
@@ -286,7 +183,7 @@ class QuestionnaireAdmin:
         if len(args) < 2:
             return await self.guided.start(caller, "q_edit", args)
         try:
-            return await self.edit_fields(caller, args[0], {"text_vi": " ".join(args[1:])})
+            return await self.editor.edit_fields(caller, args[0], {"text_vi": " ".join(args[1:])})
         except EditError as exc:
             raise self._usage(exc, caller) from None
 
@@ -304,7 +201,7 @@ class QuestionnaireAdmin:
             rest = " ".join(values[1:])
             changes = {field: values[0], "options" if "=" in rest else "topic": rest}
         try:
-            return await self.edit_fields(caller, code, changes)
+            return await self.editor.edit_fields(caller, code, changes)
         except EditError as exc:
             raise self._usage(exc, caller) from None
 
@@ -316,7 +213,7 @@ class QuestionnaireAdmin:
         if not args:
             return await self.guided.start(caller, "q_remove", args)
         try:
-            return await self.remove_from_draft(caller, args[0])
+            return await self.editor.remove_from_draft(caller, args[0])
         except EditError as exc:
             raise self._usage(exc, caller) from None
 
@@ -331,8 +228,8 @@ class QuestionnaireAdmin:
             return base, new, (old_at, new_at)
 
         try:
-            code = await self.known(code)
-            _b, _a, (old_at, new_at) = await self.change(
+            code = await self.editor.known(code)
+            _b, _a, (old_at, new_at) = await self.editor.change(
                 caller, apply, action="questionnaire.move", target=f"draft:{code}"
             )
         except EditError as exc:
@@ -355,7 +252,7 @@ class QuestionnaireAdmin:
                 )
                 return base, fresh, summary
 
-            _b, after, _ = await self.change(
+            _b, after, _ = await self.editor.change(
                 caller, apply, action="questionnaire.base", target="draft"
             )
         except EditError as exc:

@@ -9,9 +9,10 @@ kept), `/cancel` (handled by the dispatcher) ends it. The last step makes the ch
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.commands.base import Caller, Dialog, Reply
+from bot.commands.base import Caller, Dialog, DialogStarter, Reply
+from bot.commands.questionnaire_edits import DraftEditor
 from bot.commands.questionnaire_input import (
     FACTOR_TOPICS,
     KIND_ORDER,
@@ -30,18 +31,16 @@ from bot.commands.questionnaire_input import (
 from bot.commands.questionnaire_rules import codes, known_code, new_question
 from bot.commands.questionnaire_texts import FIELD_NAMES, field_list, kind_name, qtext, topic_name
 
-if TYPE_CHECKING:
-    from bot.commands.questionnaire_admin import QuestionnaireAdmin
-
 Step = tuple[Sequence[Reply], dict[str, Any] | None]
 KINDS = ("q_edit", "q_set", "q_add", "q_remove")
 
 
 class GuidedEdits:
-    """The guided conversations of `QuestionnaireAdmin` (it owns the draft and the audit)."""
+    """The guided conversations of the questionnaire commands; edits go through `editor`."""
 
-    def __init__(self, owner: QuestionnaireAdmin) -> None:
-        self._owner = owner
+    def __init__(self, editor: DraftEditor, dialogs: DialogStarter) -> None:
+        self._editor = editor
+        self._dialogs = dialogs
         self._steps: dict[str, Callable[[Caller, dict[str, Any], str], Awaitable[Step]]] = {
             "q_edit": self._edit_step,
             "q_set": self._set_step,
@@ -90,15 +89,15 @@ class GuidedEdits:
             if state is before:  # refused: stop at this step, with the reason
                 break
         if state is not None:
-            await self._owner.dialog_starter.begin(caller, kind, state)
+            await self._dialogs.begin(caller, kind, state)
         return list(replies)
 
     async def _codes(self) -> list[str]:
-        current = await self._owner.current()
+        current = await self._editor.current()
         return [] if current is None else codes(current.definition)
 
     async def _question(self, code: str) -> dict[str, Any]:
-        current = await self._owner.current()
+        current = await self._editor.current()
         if current is None:
             raise EditError("no_form")
         known = known_code(current.definition, code)
@@ -114,7 +113,7 @@ class GuidedEdits:
             return [
                 Reply(qtext(lang, "ask_new_vi", code=question["code"], text=question["text_vi"]))
             ], state
-        reply = await self._owner.edit_fields(caller, state["code"], {"text_vi": text})
+        reply = await self._editor.edit_fields(caller, state["code"], {"text_vi": text})
         return [reply], None
 
     # -- /q_sua: code → field → value (→ the topic or options a new kind needs) --------------
@@ -139,7 +138,7 @@ class GuidedEdits:
             return [Reply(prompt)], state
         changes = {**state.get("changes", {}), state["field"]: text}
         try:
-            reply = await self._owner.edit_fields(caller, state["code"], changes)
+            reply = await self._editor.edit_fields(caller, state["code"], changes)
         except EditError as exc:
             if exc.key == "kind_needs_options":
                 state.update(changes=changes, field="options")
@@ -183,14 +182,14 @@ class GuidedEdits:
             q["required"] = parse_required(text)
         following = _next_add_step(q)
         if following is None:
-            reply = await self._owner.add_to_draft(caller, new_question(q))
+            reply = await self._editor.add_to_draft(caller, new_question(q))
             return [reply], None
         return [Reply(_ask(lang, following, q))], {"step": following, "q": q}
 
     # -- /q_xoa: code --------------------------------------------------------------------------
 
     async def _remove_step(self, caller: Caller, state: dict[str, Any], text: str) -> Step:
-        return [await self._owner.remove_from_draft(caller, text.strip())], None
+        return [await self._editor.remove_from_draft(caller, text.strip())], None
 
 
 def _next_add_step(q: dict[str, Any]) -> str | None:

@@ -8,9 +8,9 @@ is an `EditError` whose `key` and `params` pick a polite message in
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from bot.survey.questionnaire import FORMS
+from bot.vietnamese import fold as vietnamese_fold
 
 KIND_ORDER = ("likert5", "yes_no", "choice", "text")
 # What scoring reads from each topic decides the kind of answer it needs.
@@ -66,8 +66,7 @@ class EditError(ValueError):
 
 def fold(text: str) -> str:
     """Lower-case ASCII without diacritics or spaces: "Bắt buộc" → "batbuoc"."""
-    decomposed = unicodedata.normalize("NFD", text.strip().lower().replace("đ", "d"))
-    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn" and not c.isspace())
+    return vietnamese_fold(text).replace(" ", "")
 
 
 def _word(raw: str, table: dict[str, tuple[str, ...]]) -> str | None:

@@ -16,8 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.channels.actions import decode_answer
 from bot.commands.base import Button, Caller, DialogStarter, PressResult, Reply
 from bot.commands.questionnaire_texts import qtext
+from bot.conversation.questions import answered_text, prompt, question_choices
 from bot.survey.engine import (
     LIKERT_LEVELS,
     AnswerError,
@@ -29,7 +31,6 @@ from bot.survey.engine import (
 )
 from bot.survey.engine import progress as survey_progress
 from bot.survey.questionnaire import LOW_SCORE, Question, Questionnaire
-from bot.telegram.render import answered_text, parse_press, prompt, question_keyboard
 from bot.texts import chat_text
 from storage.drafts import DraftStore
 
@@ -156,17 +157,14 @@ def _buttons(
     question: Question, position: Position, language: str, picks: tuple[str, ...]
 ) -> list[list[Button]]:
     """The citizen's keyboard, button for button, with preview callback data."""
-    keyboard = question_keyboard(0, question, language, draft=picks)
-    if keyboard is None:
-        return []
     indices = _option_indices(question, picks)
     rows: list[list[Button]] = []
-    for row in keyboard.inline_keyboard:
+    for row in question_choices(0, question, language, draft=picks):
         buttons: list[Button] = []
-        for button in row:
-            parsed = parse_press(str(button.callback_data or ""))
+        for choice in row:
+            parsed = decode_answer(choice.action)
             if parsed is not None:
-                buttons.append(Button(button.text, press_data(position, indices, parsed[2])))
+                buttons.append(Button(choice.label, press_data(position, indices, parsed.value)))
         rows.append(buttons)
     return rows
 

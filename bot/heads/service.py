@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ import pandas as pd
 from bot.clock import Clock
 from bot.onestop.links import token_hash
 from bot.scoring_setup import question_meta
+from bot.survey.questionnaire import Questionnaire
 from bot.survey.service import ChatRef, FormCache, text_intent
 from bot.texts import LIKERT, VI
 from scheduler.scoring_jobs import digest_figures, monthly_figures
@@ -26,7 +27,8 @@ from scheduler.workdays import WorkCalendar
 from scoring.alerts import low_score_responses
 from scoring.sipas import DEFAULT_RULE, IndexRule
 from storage.alerts import AlertStore
-from storage.outbox import OutboxIntent
+from storage.chats import ChatStore
+from storage.outbox import OutboxIntent, OutboxStore
 from storage.surveys import SurveyStore
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,30 @@ def is_invite_payload(payload: str) -> bool:
     return payload.startswith(INVITE_PREFIX) and len(payload) == 1 + 22
 
 
+def _vietnamese_lines(
+    form: Questionnaire, low: list[list[Any]], picks: list[list[str]]
+) -> dict[str, list[str]]:
+    """A low-score alert's items and reasons as Vietnamese text (kept on the alert row)."""
+    items = []
+    for code, value in low:
+        question = form.question(code)
+        label = LIKERT[VI][value - 1] if 1 <= value <= 5 else str(value)
+        items.append(f"{question.text_vi if question else code} → {label}")
+    reasons = []
+    for code, pick in picks:
+        question = form.question(code)
+        option = question.option(pick) if question else None
+        reasons.append(option.text_vi if option else pick)
+    return {"items": items, "reasons": reasons}
+
+
+def _intent_payload(stored: dict[str, Any]) -> dict[str, Any]:
+    """An alert row's payload as an outbox intent: codes and values, no rendered lines."""
+    if "low" not in stored:
+        return dict(stored)
+    return {k: v for k, v in stored.items() if k not in ("items", "reasons")}
+
+
 class AlertService:
     """Heads and their alerts; outgoing messages go through the outbox."""
 
@@ -48,19 +74,24 @@ class AlertService:
         *,
         store: AlertStore,
         surveys: SurveyStore,
+        chats: ChatStore,
+        outbox: OutboxStore,
         forms: FormCache,
         clock: Clock,
         calendar: WorkCalendar,
-        inspector_ids: Sequence[str] = (),
+        inspectors: Iterable[tuple[str, str]] = (),
         rule: IndexRule = DEFAULT_RULE,
         wake: Any = None,
     ) -> None:
         self.store = store
         self.surveys = surveys
+        self.chats = chats
+        self.outbox = outbox
         self.forms = forms
         self.clock = clock
         self.calendar = calendar
-        self.inspector_ids = tuple(inspector_ids)
+        # Inspectors named in the environment: (channel, id on the channel).
+        self.inspectors = frozenset(inspectors)
         self.rule = rule
         self.wake = wake or (lambda: None)
         # Working seconds before an unacknowledged alert goes to the parent agency's heads
@@ -102,7 +133,7 @@ class AlertService:
         )
 
     async def _say(self, *intents: OutboxIntent) -> None:
-        await self.surveys.send(list(intents), now=self.clock.utcnow())
+        await self.outbox.enqueue(list(intents), now=self.clock.utcnow())
         self.wake()
 
     async def on_survey_completed(self, survey_id: int) -> int | None:
@@ -138,17 +169,14 @@ class AlertService:
         if low.empty:
             return None
         row = low.iloc[0]
-        items = []
-        for code, value in row["low_items"]:
-            question = form.question(code)
-            label = LIKERT[VI][int(value) - 1] if 1 <= int(value) <= 5 else str(value)
-            items.append(f"{question.text_vi if question else code} → {label}")
-        reasons = []
-        for code, picks in row["reasons"]:
-            question = form.question(code)
-            for pick in [picks] if isinstance(picks, str) else (picks or ()):
-                option = question.option(pick) if question else None
-                reasons.append(option.text_vi if option else str(pick))
+        # Codes and values: each recipient reads them in their own language (the renderer
+        # resolves them against the survey's questionnaire version).
+        low = [[code, int(value)] for code, value in row["low_items"]]
+        picks = [
+            [code, str(pick)]
+            for code, chosen in row["reasons"]
+            for pick in ([chosen] if isinstance(chosen, str) else (chosen or ()))
+        ]
         money = bool(row.get("money_asked", False))
         harass = bool(row.get("harassment", False))
         agency_name = await self.store.agency_name(case["agency_code"]) or case["agency_code"]
@@ -158,8 +186,9 @@ class AlertService:
             "code": case["case_code"],
             "procedure": case["procedure_name"],
             "officer": case["officer_name"],
-            "items": items,
-            "reasons": reasons,
+            "version": form.version,
+            "low": low,
+            "reason_picks": picks,
             "comment": row.get("comment"),
             "money": money,
             "harass": harass,
@@ -169,7 +198,7 @@ class AlertService:
         if money or harass:
             inspectors = [
                 *await self.store.role_chats("inspector"),
-                *await self.store.chats_of("telegram", self.inspector_ids),
+                *await self._env_inspector_chats(),
             ]
         recipients = list(dict.fromkeys([*heads, *inspectors]))
 
@@ -188,7 +217,8 @@ class AlertService:
             kind="low_score",
             agency_code=case["agency_code"],
             dedupe_key=f"low_score:{survey_id}",
-            payload=payload,
+            # The stored alert also keeps the Vietnamese lines that `/alerts` shows.
+            payload={**payload, **_vietnamese_lines(form, low, picks)},
             complaint=money or harass,
             survey_id=survey_id,
             now=self.clock.utcnow(),
@@ -298,7 +328,11 @@ class AlertService:
                 OutboxIntent(
                     chat_id=chat,
                     kind="alert",
-                    payload={**alert.payload, "alert_id": alert.id, "escalated": True},
+                    payload={
+                        **_intent_payload(alert.payload),
+                        "alert_id": alert.id,
+                        "escalated": True,
+                    },
                     dedupe_key=f"escalate:{alert.id}:{chat}",
                 )
                 for chat in heads
@@ -326,7 +360,7 @@ class AlertService:
             )
             name = await self.store.agency_name(agency_code) or agency_code
             payload = {**figures, "agency": name}
-            await self.surveys.send(
+            await self.outbox.enqueue(
                 [
                     OutboxIntent(
                         chat_id=chat,
@@ -394,7 +428,7 @@ class AlertService:
                 "agency": await self.store.agency_name(agency_code) or agency_code,
                 **figures,
             }
-            sent += await self.surveys.send(
+            sent += await self.outbox.enqueue(
                 [
                     OutboxIntent(
                         chat_id=chat,
@@ -425,13 +459,21 @@ class AlertService:
         if not complaint:
             return False
         inspectors = await self.store.role_chats("inspector")
-        return chat_id in inspectors or chat_id in await self.store.chats_of(
-            "telegram", self.inspector_ids
-        )
+        return chat_id in inspectors or chat_id in await self._env_inspector_chats()
+
+    async def _env_inspector_chats(self) -> list[int]:
+        """The chats of the inspectors the environment names, on every channel."""
+        by_channel: dict[str, list[str]] = {}
+        for channel, external_id in sorted(self.inspectors):
+            by_channel.setdefault(channel, []).append(external_id)
+        found: list[int] = []
+        for channel, ids in by_channel.items():
+            found += await self.store.chats_of(channel, ids)
+        return found
 
     async def on_alert_press(self, chat: ChatRef, alert_id: int, action: str) -> str:
         """A head pressed Đã tiếp nhận (a) or Đã xử lý (d); returns the notice key."""
-        row = await self.surveys.chat(
+        row = await self.chats.chat(
             channel=chat.channel,
             external_id=chat.external_id,
             language=chat.language,
@@ -478,7 +520,7 @@ class AlertService:
         return True
 
     async def on_follow_up(self, chat: ChatRef, alert_id: int, satisfied: bool) -> str:
-        row = await self.surveys.chat(
+        row = await self.chats.chat(
             channel=chat.channel,
             external_id=chat.external_id,
             language=chat.language,

@@ -10,7 +10,8 @@ from typing import Any
 
 from bot.onestop.dossier import Dossier, SchemaError, contract_fields
 from bot.onestop.links import KeyRing, telegram_link, token_hash, web_link
-from storage.intake import CaseEventRecord, IntakeOutcome, IntakeStore
+from storage.intake import IntakeStore
+from storage.intake_records import CaseEventRecord, IntakeOutcome
 from storage.models import utcnow
 
 _KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}$")

@@ -5,7 +5,8 @@ Channel-neutral: a `Sender` per channel turns a claimed row into a message and r
 claimed only for free slots and never more than one window's budget at a time, so no row waits
 behind the limiter long enough for its lease to expire. `wake()` makes a freshly enqueued row go
 out at once; polling keeps the loop correct without it. Only the holder of the `Leadership`
-dispatches, so a bot's global budget is spent by one replica.
+dispatches, so a bot's global budget is spent by one replica. The composition root runs one
+dispatcher per channel (its own budget, its own leader lock, only its channel's rows).
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, TypeAlias
+from typing import Protocol
 
+from bot.channels.base import Blocked, Failed, RetryLater, SendOutcome, Sent
 from bot.outbox.ratelimit import ArrivalWindowLimiter, ChatLimiter, Clock, Sleep
 from storage.models import utcnow
 from storage.outbox import ClaimedMessage
@@ -29,38 +30,6 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = 300.0  # seconds
 STORAGE_PAUSE = 1.0  # seconds to back off after a storage error
 RECORD_TRIES = 3  # an outcome that cannot be recorded is sent again once its lease expires
-
-
-@dataclass(frozen=True)
-class Sent:
-    """Delivered; the channel's id of the message, when it gives one."""
-
-    external_message_id: str | None = None
-
-
-@dataclass(frozen=True)
-class RetryLater:
-    """Not delivered this time: retry after `after` seconds (None: exponential backoff)."""
-
-    error: str
-    after: float | None = None
-
-
-@dataclass(frozen=True)
-class Blocked:
-    """The recipient blocked the bot: never write to this chat again."""
-
-    error: str
-
-
-@dataclass(frozen=True)
-class Failed:
-    """This message can never be delivered (bad request, unknown channel)."""
-
-    error: str
-
-
-SendOutcome: TypeAlias = Sent | RetryLater | Blocked | Failed
 
 
 class Sender(Protocol):
@@ -77,7 +46,7 @@ class Outbox(Protocol):
     """What the dispatcher needs of the outbox (`storage.outbox.OutboxStore` is one)."""
 
     async def claim(
-        self, *, now: datetime, limit: int, lease_seconds: float
+        self, *, now: datetime, limit: int, lease_seconds: float, channel: str | None = None
     ) -> list[ClaimedMessage]: ...
 
     async def sent(
@@ -108,6 +77,7 @@ class Dispatcher:
         senders: Mapping[str, Sender],
         *,
         leadership: Leader | None = None,
+        channel: str | None = None,
         global_limit: int = 30,
         per_chat_burst: int = 3,
         window: float = 1.0,
@@ -124,6 +94,8 @@ class Dispatcher:
         self._store = store
         self._senders = dict(senders)
         self._leadership = leadership
+        # One dispatcher per channel claims only that channel's rows (None: every channel's).
+        self._channel = channel
         self._max_in_flight = max_in_flight
         self._batch = min(max_in_flight, global_limit)
         self._lease = lease_seconds
@@ -226,7 +198,14 @@ class Dispatcher:
         limit = min(self._free_slots(), self._batch)
         if limit <= 0:
             return 0
-        claimed = await self._store.claim(now=self._now(), limit=limit, lease_seconds=self._lease)
+        if self._channel is None:
+            claimed = await self._store.claim(
+                now=self._now(), limit=limit, lease_seconds=self._lease
+            )
+        else:
+            claimed = await self._store.claim(
+                now=self._now(), limit=limit, lease_seconds=self._lease, channel=self._channel
+            )
         for message in claimed:
             task = asyncio.create_task(self._deliver(message), name=f"outbox-{message.id}")
             self._in_flight.add(task)

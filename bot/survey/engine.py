@@ -9,11 +9,11 @@ after the first five-level answer of 1–2 in their factor, and not at all other
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.survey.questionnaire import LOW_SCORE, Question, Questionnaire
+from bot.vietnamese import fold
 
 MAX_TEXT = 1000
 SKIP = "skip"
@@ -116,13 +116,6 @@ def _number(text: str) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
 
 
-def _fold(text: str) -> str:
-    """Lower-case, drop diacritics and đ, squeeze spaces: "Rất hài lòng" → "rat hai long"."""
-    decomposed = unicodedata.normalize("NFD", text.strip().lower().replace("đ", "d"))
-    plain = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
-    return " ".join(plain.split())
-
-
 _LIKERT_WORDS = {
     "rat khong hai long": 1,
     "khong hai long": 2,
@@ -137,7 +130,7 @@ _SKIP_WORDS = {"bo qua", "skip", "-"}
 
 def parse_text(question: Question, text: str) -> Given:
     """Interpret a typed message as an answer (so chats without buttons work too)."""
-    folded = _fold(text)
+    folded = fold(text)
     if folded in _SKIP_WORDS and not question.required:
         return Given(skipped=True)
     if question.kind == "text":

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from bot.survey.service import SurveyService
 from storage.errors import StorageError
+from storage.event_feed import EventFeed, EventForChat
 from storage.outbox import OutboxIntent
-from storage.surveys import EventForChat
 
 log = logging.getLogger(__name__)
 NOTICE_STATUSES = frozenset({2, 5, 6, 9, 10})
@@ -97,9 +97,15 @@ class SurveyLoop:
     """Background work of the survey side: notices, survey starts, reminders, expiry."""
 
     def __init__(
-        self, service: SurveyService, *, interval: float = 2.0, sweep_interval: float = 900.0
+        self,
+        service: SurveyService,
+        feed: EventFeed,
+        *,
+        interval: float = 2.0,
+        sweep_interval: float = 900.0,
     ) -> None:
         self._service = service
+        self._feed = feed
         self._interval = interval
         self._sweep_interval = sweep_interval
         self._wake = asyncio.Event()
@@ -116,7 +122,7 @@ class SurveyLoop:
             self._seeded = True
         queued = False
         while True:
-            consumed = await service.store.consume_events(
+            consumed = await self._feed.consume_events(
                 cursor=CURSOR,
                 limit=500,
                 build=lambda events: notice_intents(

@@ -13,41 +13,37 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from time import monotonic
 
+from bot.channels.inbound import ChatRef
 from bot.clock import Clock
 from bot.onestop.links import TOKEN_RE, KeyRing, token_hash
 from bot.survey.engine import AnswerError, Given, Toggle, next_question, parse_button, parse_text
 from bot.survey.engine import progress as survey_progress
+from bot.survey.forms import FormCache
+from bot.survey.intents import question_intent, text_intent
 from bot.survey.questionnaire import Question, Questionnaire, builtin
 from scheduler.quiet import next_allowed
-from storage.case_links import PHONE, RESTARTABLE, Restart
-from storage.outbox import OutboxIntent
-from storage.surveys import (
-    OPEN_SURVEY,
-    START_BATCH,
-    AnswerRow,
-    CaseInfo,
-    ChatRow,
-    SurveyRow,
-    SurveyStore,
-)
+from storage.case_links import PHONE, RESTARTABLE, CaseInfo, CaseLinkStore, Restart
+from storage.chats import ChatRow, ChatStore
+from storage.outbox import OutboxIntent, OutboxStore
+from storage.questionnaires import QuestionnaireStore
+from storage.surveys import OPEN_SURVEY, START_BATCH, AnswerRow, SurveyRow, SurveyStore
 
 log = logging.getLogger(__name__)
+# Names other modules import from here.
+__all__ = [
+    "Awaiting",
+    "ChatRef",
+    "FormCache",
+    "PressResult",
+    "SurveyService",
+    "TextResult",
+    "question_intent",
+    "text_intent",
+]
 LANGUAGES = ("vi", "en")
 # What a `/start` payload can be: a deep link carries at most 64 of A-Za-z0-9_-.
 START_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
-# A publish reaches new invitations within this many seconds on every replica.
-ACTIVE_TTL = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class ChatRef:
-    """Who wrote: a chat on a channel, with the language their app reports."""
-
-    channel: str
-    external_id: str
-    language: str = "vi"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,71 +63,22 @@ class PressResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Awaiting:
+    """The open question a chat's typed message would answer."""
+
+    survey_id: int
+    question: Question
+    draft: tuple[str, ...]
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
 class TextResult:
     """A typed answer was recorded: the earlier prompt (if known) should lose its buttons."""
 
     prompt_message_id: str | None
     answered: tuple[Question, Given]
     language: str
-
-
-def text_intent(
-    chat_id: int,
-    key: str,
-    *,
-    keyboard: str | None = None,
-    not_before: datetime | None = None,
-    dedupe_key: str | None = None,
-    **params: object,
-) -> OutboxIntent:
-    payload: dict[str, object] = {"key": key, "params": params}
-    if keyboard:
-        payload["keyboard"] = keyboard
-    return OutboxIntent(
-        chat_id=chat_id,
-        kind="text",
-        payload=payload,
-        not_before=not_before,
-        dedupe_key=dedupe_key,
-    )
-
-
-class FormCache:
-    """Questionnaire versions by number; a version never changes once stored."""
-
-    def __init__(self, store: SurveyStore) -> None:
-        self._store = store
-        self._forms: dict[int, Questionnaire] = {}
-        self._active: int | None = None
-        self._active_at = 0.0
-
-    async def get(self, version: int) -> Questionnaire:
-        form = self._forms.get(version)
-        if form is None:
-            definition = await self._store.form(version)
-            if definition is None:
-                raise LookupError(f"questionnaire version {version} is not stored")
-            form = Questionnaire.from_dict(definition, version=version)
-            self._forms[version] = form
-        return form
-
-    def forget_active(self) -> None:
-        """Look the active version up again on the next call (after a publish)."""
-        self._active = None
-
-    async def active(self) -> Questionnaire:
-        """The active version; looked up at most once every few seconds."""
-        now = monotonic()
-        if self._active is not None and now - self._active_at < ACTIVE_TTL:
-            return self._forms[self._active]
-        found = await self._store.active_form()
-        if found is None:
-            raise LookupError("no active questionnaire")
-        version, definition = found
-        if version not in self._forms:
-            self._forms[version] = Questionnaire.from_dict(definition, version=version)
-        self._active, self._active_at = version, now
-        return self._forms[version]
 
 
 def _given(row: AnswerRow) -> Given:
@@ -149,17 +96,29 @@ class SurveyService:
     def __init__(
         self,
         *,
-        store: SurveyStore,
+        chats: ChatStore,
+        links: CaseLinkStore,
+        questionnaires: QuestionnaireStore,
+        surveys: SurveyStore,
+        outbox: OutboxStore,
         clock: Clock,
         link_key: KeyRing,
         survey_statuses: tuple[int, ...],
         reminder_after: timedelta,
         expiry: timedelta,
         quiet_window: tuple[time, time] | None,
+        forms: FormCache | None = None,
         wake: Callable[[], None] = lambda: None,
+        on_completed: Callable[[int], Awaitable[object]] | None = None,
+        on_invite: Callable[[int, str], Awaitable[None]] | None = None,
+        on_note: Callable[[int, str], Awaitable[bool]] | None = None,
     ) -> None:
-        self.store = store
-        self.forms = FormCache(store)
+        self.chats = chats
+        self.links = links
+        self.questionnaires = questionnaires
+        self.surveys = surveys
+        self.outbox = outbox
+        self.forms = forms or FormCache(questionnaires)
         self.clock = clock
         self._keys = link_key
         self.survey_statuses = survey_statuses
@@ -167,15 +126,15 @@ class SurveyService:
         self.expiry = expiry
         self.quiet_window = quiet_window
         self.wake = wake
-        # Set by the composition root when heads' alerts are wired in.
-        self.on_completed: Callable[[int], Awaitable[object]] | None = None
-        self.on_invite: Callable[[int, str], Awaitable[None]] | None = None
-        self.on_note: Callable[[int, str], Awaitable[bool]] | None = None
+        # Heads' alerts and role invitations, when the composition root wires them in.
+        self.on_completed = on_completed
+        self.on_invite = on_invite
+        self.on_note = on_note
 
     async def ensure_form(self) -> int:
         """Seed the built-in short form as version 1 on an empty database."""
         form = builtin("short")
-        return await self.store.seed_form(
+        return await self.questionnaires.seed_form(
             base=form.base, definition=form.to_dict(), now=self.clock.utcnow()
         )
 
@@ -187,7 +146,7 @@ class SurveyService:
 
     async def _chat(self, chat: ChatRef) -> ChatRow:
         language = chat.language if chat.language in LANGUAGES else "vi"
-        return await self.store.chat(
+        return await self.chats.chat(
             channel=chat.channel,
             external_id=chat.external_id,
             language=language,
@@ -195,7 +154,7 @@ class SurveyService:
         )
 
     async def _say(self, *intents: OutboxIntent) -> None:
-        await self.store.send(list(intents), now=self.clock.utcnow())
+        await self.outbox.enqueue(list(intents), now=self.clock.utcnow())
         self.wake()
 
     # -- commands --------------------------------------------------------------------------
@@ -204,7 +163,7 @@ class SurveyService:
         """Welcome a chat, or link the case behind a receipt's payload to it."""
         row = await self._chat(chat)
         if row.opted_out or row.blocked:
-            await self.store.set_chat(
+            await self.chats.set_chat(
                 row.id, now=self.clock.utcnow(), opted_out=False, blocked_at=None
             )
         if not payload:
@@ -219,14 +178,14 @@ class SurveyService:
             await self.on_invite(row.id, payload)
             return
         case = (
-            await self.store.case_by_token(token_hash(payload), key_ids=self._keys.ids)
+            await self.links.case_by_token(token_hash(payload), key_ids=self._keys.ids)
             if TOKEN_RE.match(payload)
             else None
         )
         if case is None:
             await self._say(text_intent(row.id, "link_unknown"))
             return
-        holder = await self.store.link(case.code, row.id, via="start", now=self.clock.utcnow())
+        holder = await self.links.link(case.code, row.id, via="start", now=self.clock.utcnow())
         if holder != row.id:
             await self._say(text_intent(row.id, "link_taken"))
             return
@@ -242,7 +201,7 @@ class SurveyService:
                     case.code, chat_id, procedure=case.procedure_name, prompted=True
                 )
             return
-        found = await self.store.survey(case.survey_id)
+        found = await self.surveys.survey(case.survey_id)
         if found is None:
             return
         survey, answers = found
@@ -271,14 +230,14 @@ class SurveyService:
             await self._say(text_intent(row.id, "contact_not_own", keyboard="contact"))
             return
         hashed = self._keys.phone_hash(phone)
-        cases = await self.store.cases_by_phone(self._keys.phone_hashes(phone)) if hashed else []
+        cases = await self.links.cases_by_phone(self._keys.phone_hashes(phone)) if hashed else []
         linked: list[CaseInfo] = []
         for case in cases:
             held = await self.link_by_phone(case, row.id)
             if held is not None:
                 linked.append(held)
         if hashed:
-            await self.store.set_chat(
+            await self.chats.set_chat(
                 row.id, now=self.clock.utcnow(), phone_hash=hashed.value, phone_key_id=hashed.key_id
             )
         if not linked:
@@ -311,7 +270,7 @@ class SurveyService:
         now = self.clock.utcnow()
         restart: Restart | None = None
         if case.survey_id is not None:
-            found = await self.store.survey(case.survey_id)
+            found = await self.surveys.survey(case.survey_id)
             if found is not None and found[0].status in RESTARTABLE:
                 form = await self.forms.get(found[0].version)
                 first = next_question(form, {})
@@ -322,7 +281,7 @@ class SurveyService:
         def tell(previous: int) -> list[OutboxIntent]:
             return [text_intent(previous, "link_moved", not_before=notice_at, code=case.code)]
 
-        outcome = await self.store.links.claim(
+        outcome = await self.links.claim(
             case.code, chat_id, how=PHONE, now=now, restart=restart, tell_previous=tell
         )
         if outcome.holder != chat_id:
@@ -337,15 +296,20 @@ class SurveyService:
                 },
             )
             self.wake()
-        return await self.store.case_by_code(case.code) or case
+        return await self.links.case_by_code(case.code) or case
 
     async def on_stop(self, chat: ChatRef) -> None:
         """Opt the chat out of everything (confirmed); /start opts back in."""
         row = await self._chat(chat)
-        await self.store.opt_out(
+        await self.chats.opt_out(
             row.id, now=self.clock.utcnow(), intents=[text_intent(row.id, "stopped")]
         )
         self.wake()
+
+    async def on_unsubscribed(self, chat: ChatRef) -> None:
+        """The user unfollowed or blocked us: nothing more is sent until they come back."""
+        row = await self._chat(chat)
+        await self.chats.set_chat(row.id, now=self.clock.utcnow(), blocked_at=self.clock.utcnow())
 
     async def on_help(self, chat: ChatRef) -> None:
         row = await self._chat(chat)
@@ -357,13 +321,13 @@ class SurveyService:
         if wanted not in LANGUAGES:
             await self._say(text_intent(row.id, "language_usage"))
             return
-        await self.store.set_chat(row.id, now=self.clock.utcnow(), language=wanted)
+        await self.chats.set_chat(row.id, now=self.clock.utcnow(), language=wanted)
         await self._say(text_intent(row.id, "language_set"))
 
     async def on_status(self, chat: ChatRef, code: str | None) -> None:
         """Show a linked case's state; never a case linked to someone else."""
         row = await self._chat(chat)
-        mine = await self.store.cases_of_chat(row.id)
+        mine = await self.links.cases_of_chat(row.id)
         if not code or not code.strip():
             if mine:
                 codes = ", ".join(case.code for case in mine)
@@ -415,30 +379,24 @@ class SurveyService:
     ) -> OutboxIntent:
         form = await self.forms.get(survey.version)
         given = {a.question_code: _given(a) for a in answers}
-        number, total = survey_progress(form, given)
-        return OutboxIntent(
+        return question_intent(
             chat_id=survey.chat_id,
-            kind="question",
             survey_id=survey.id,
+            version=survey.version,
+            code=survey.current_code,
+            position=survey_progress(form, given),
+            case_code=survey.case_code,
+            intro=intro,
+            draft=survey.draft_choices,
+            procedure=procedure,
             not_before=not_before,
-            payload={
-                "survey_id": survey.id,
-                "version": survey.version,
-                "code": survey.current_code,
-                "number": number,
-                "total": total,
-                "intro": intro,
-                "case_code": survey.case_code,
-                "draft": list(survey.draft_choices),
-                **({"procedure": procedure} if procedure is not None else {}),
-            },
         )
 
     async def on_press(self, chat: ChatRef, survey_id: int, code: str, value: str) -> PressResult:
         """A button under a question was pressed."""
         row = await self._chat(chat)
         language = row.language
-        found = await self.store.survey(survey_id)
+        found = await self.surveys.survey(survey_id)
         if found is None or found[0].chat_id != row.id:
             return PressResult(notice="stale_button", language=language)
         survey, answers = found
@@ -457,7 +415,7 @@ class SurveyService:
         except AnswerError as exc:
             return PressResult(notice=exc.reason, language=language)
         if isinstance(outcome, Toggle):
-            await self.store.set_draft(survey.id, outcome.choices, now=self.clock.utcnow())
+            await self.surveys.set_draft(survey.id, outcome.choices, now=self.clock.utcnow())
             number, total = survey_progress(form, given)
             return PressResult(
                 toggled=(question, outcome.choices, number, total), language=language
@@ -473,11 +431,11 @@ class SurveyService:
         row = await self._chat(chat)
         if self.on_note is not None and await self.on_note(row.id, text):
             return None
-        survey = await self.store.survey_awaiting_text(row.id)
+        survey = await self.surveys.survey_awaiting_text(row.id)
         if survey is None:
             await self._say(text_intent(row.id, "no_survey"))
             return None
-        found = await self.store.survey(survey.id)
+        found = await self.surveys.survey(survey.id)
         assert found is not None
         survey, answers = found
         form = await self.forms.get(survey.version)
@@ -496,10 +454,21 @@ class SurveyService:
             return None
         return TextResult(survey.prompt_message_id, (question, outcome), row.language)
 
+    async def awaiting_question(self, chat: ChatRef) -> Awaiting | None:
+        """The question a typed message of this chat would answer (numbered options)."""
+        row = await self._chat(chat)
+        survey = await self.surveys.survey_awaiting_text(row.id)
+        if survey is None or survey.current_code is None:
+            return None
+        question = (await self.forms.get(survey.version)).question(survey.current_code)
+        if question is None:
+            return None
+        return Awaiting(survey.id, question, survey.draft_choices, row.language)
+
     async def on_media(self, chat: ChatRef) -> None:
         """A sticker, photo or other non-text message."""
         row = await self._chat(chat)
-        survey = await self.store.survey_awaiting_text(row.id)
+        survey = await self.surveys.survey_awaiting_text(row.id)
         await self._say(text_intent(row.id, "media" if survey else "no_survey"))
 
     async def _record(
@@ -515,25 +484,17 @@ class SurveyService:
         if following is None:
             intents = [text_intent(survey.chat_id, "thanks")]
         else:
-            number, total = survey_progress(form, after)
             intents = [
-                OutboxIntent(
+                question_intent(
                     chat_id=survey.chat_id,
-                    kind="question",
                     survey_id=survey.id,
-                    payload={
-                        "survey_id": survey.id,
-                        "version": survey.version,
-                        "code": following.code,
-                        "number": number,
-                        "total": total,
-                        "intro": None,
-                        "case_code": survey.case_code,
-                        "draft": [],
-                    },
+                    version=survey.version,
+                    code=following.code,
+                    position=survey_progress(form, after),
+                    case_code=survey.case_code,
                 )
             ]
-        recorded = await self.store.record_answer(
+        recorded = await self.surveys.record_answer(
             survey,
             question_code=question.code,
             value_int=answer.value_int,
@@ -561,7 +522,7 @@ class SurveyService:
         """Open surveys for linked cases that reached the survey status, a batch at a time."""
         started = 0
         while True:
-            due = await self.store.due_for_start(self.survey_statuses)
+            due = await self.surveys.due_for_start(self.survey_statuses)
             if due:
                 started += await self._open_batch(due, not_before=self.unprompted_at())
             if len(due) < START_BATCH:
@@ -572,31 +533,26 @@ class SurveyService:
         form = await self.forms.active()
         first = next_question(form, {})
         assert first is not None
-        number, total = survey_progress(form, {})
+        position = survey_progress(form, {})
         procedures = {code: procedure for code, _chat, procedure in due}
 
         def intents(survey_id: int, case_code: str, chat_id: int) -> list[OutboxIntent]:
             return [
-                OutboxIntent(
+                question_intent(
                     chat_id=chat_id,
-                    kind="question",
                     survey_id=survey_id,
+                    version=form.version,
+                    code=first.code,
+                    position=position,
+                    case_code=case_code,
+                    intro="invite",
+                    procedure=procedures[case_code],
                     not_before=not_before,
-                    payload={
-                        "survey_id": survey_id,
-                        "version": form.version,
-                        "code": first.code,
-                        "number": number,
-                        "total": total,
-                        "intro": "invite",
-                        "case_code": case_code,
-                        "procedure": procedures[case_code],
-                    },
                 )
             ]
 
         now = self.clock.utcnow()
-        opened = await self.store.open_surveys(
+        opened = await self.surveys.open_surveys(
             [(code, chat) for code, chat, _procedure in due],
             version=form.version,
             first_code=first.code,
@@ -612,18 +568,18 @@ class SurveyService:
     async def remind_and_expire(self) -> tuple[int, int]:
         """Expire old invitations; remind once those unfinished after the reminder delay."""
         now = self.clock.utcnow()
-        expired = await self.store.expire(now=now)
+        expired = await self.surveys.expire(now=now)
         reminded = 0
-        for survey in await self.store.due_reminders(
+        for survey in await self.surveys.due_reminders(
             invited_before=now - self.reminder_after, now=now
         ):
-            found = await self.store.survey(survey.id)
+            found = await self.surveys.survey(survey.id)
             if found is None:
                 continue
             intent = await self._question_intent(
                 found[0], found[1], intro="reminder", not_before=self.unprompted_at()
             )
-            if await self.store.remind(survey.id, now=now, intents=[intent]):
+            if await self.surveys.remind(survey.id, now=now, intents=[intent]):
                 reminded += 1
         if reminded:
             self.wake()

@@ -13,34 +13,19 @@ import logging
 from collections.abc import Callable
 
 from aiohttp import web
-from telegram import Bot, BotCommand, BotCommandScopeDefault, Update
+from telegram import Bot, Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
-from bot.heads.service import AlertService
-from bot.services import ChatCommands
-from bot.survey.service import SurveyService
+from bot.channels.base import Limits
+from bot.commands.menus import MenuPublisher
+from bot.conversation.router import Router
 from bot.telegram import handlers
+from bot.telegram.menus import TelegramMenus
+from bot.telegram.sender import TelegramMessenger
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
-
-COMMANDS = {
-    "vi": [
-        ("start", "Bắt đầu, liên kết hồ sơ"),
-        ("status", "Xem tình trạng hồ sơ"),
-        ("language", "Đổi ngôn ngữ (vi/en)"),
-        ("stop", "Dừng nhận tin nhắn"),
-        ("help", "Hướng dẫn"),
-    ],
-    "en": [
-        ("start", "Start, link a case"),
-        ("status", "See a case's status"),
-        ("language", "Change language (vi/en)"),
-        ("stop", "Stop all messages"),
-        ("help", "Help"),
-    ],
-}
 
 
 class TelegramChannel:
@@ -54,19 +39,19 @@ class TelegramChannel:
         mode: str,
         webhook_url: str,
         webhook_secret: str,
-        service: SurveyService,
+        router: Router,
+        limits: Limits,
         on_username: Callable[[str], None],
-        alerts: AlertService | None = None,
-        commands: ChatCommands | None = None,
+        menus: MenuPublisher | None = None,
     ) -> None:
         self._token = token
         self._base_url = base_url
         self._mode = mode
         self._webhook_url = webhook_url
         self._secret = webhook_secret
-        self._service = service
-        self._alerts = alerts
-        self._commands = commands
+        self._router = router
+        self._menus = menus
+        self.messenger = TelegramMessenger(self.bot, limits=limits)
         self._on_username = on_username
         self.application: Application | None = None
         self._ready = False
@@ -85,7 +70,7 @@ class TelegramChannel:
         if self._mode == "webhook":
             builder = builder.updater(None)
         application = builder.build()
-        handlers.register(application, self._service, self._alerts, self._commands)
+        handlers.register(application, self._router, self.messenger)
         self.application = application
         delay = 1.0
         while True:
@@ -102,7 +87,7 @@ class TelegramChannel:
         await application.start()
         self._on_username(application.bot.username)
         self._ready = True
-        await self._set_commands(application.bot)
+        await self._set_commands()
         if self._mode == "webhook":
             await application.bot.set_webhook(
                 self._webhook_url,
@@ -120,24 +105,15 @@ class TelegramChannel:
             extra={"mode": self._mode, "username": application.bot.username},
         )
 
-    async def _set_commands(self, bot: Bot) -> None:
-        if self._commands is not None:
-            # Per-scope menus: everyone's by default, admins' and heads' in their own chats.
-            self._commands.menus.bot = self.bot
-            try:
-                await self._commands.menus.publish_all()
-            except Exception:
-                log.exception("could not publish the command menus")
+    async def _set_commands(self) -> None:
+        """Per-scope menus: everyone's by default, admins' and heads' in their own chats."""
+        if self._menus is None:
             return
+        self._menus.attach(TelegramMenus(self.bot))
         try:
-            for language, commands in COMMANDS.items():
-                await bot.set_my_commands(
-                    [BotCommand(name, description) for name, description in commands],
-                    scope=BotCommandScopeDefault(),
-                    language_code=None if language == "vi" else language,
-                )
-        except TelegramError as exc:
-            log.warning("setMyCommands failed", extra={"error": str(exc)})
+            await self._menus.publish_all()
+        except Exception:
+            log.exception("could not publish the command menus")
 
     async def stop(self) -> None:
         if self._task is not None and not self._task.done():
@@ -147,6 +123,10 @@ class TelegramChannel:
         application = self.application
         if application is None or not self._ready:
             return
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        # Replies already queued go out before the bot's HTTP client closes.
+        await self._router.drain()
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         if application.running:

@@ -51,10 +51,10 @@ async def get_case(request: web.Request) -> web.Response:
     if case is None:
         return error(404, "unknown case")
     tz = request.app[SETTINGS].tz
-    surveys = request.app[SURVEYS].store
-    summary = await surveys.survey_summary(case.code)
+    surveys = request.app[SURVEYS]
+    summary = await surveys.surveys.survey_summary(case.code)
     if summary is None:
-        info = await surveys.case_by_code(case.code)
+        info = await surveys.links.case_by_code(case.code)
         linked = info is not None and info.linked_chat is not None
         summary = ("linked" if linked else "none", 0)
     return json_response(

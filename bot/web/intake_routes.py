@@ -12,8 +12,9 @@ from datetime import datetime
 
 from aiohttp import web
 
-from bot.onestop.dossier import DossierError, parse_json, validate
+from bot.onestop.dossier import DossierError, validate
 from bot.onestop.intake import body_digest, idempotency_key
+from bot.onestop.json_body import parse_json
 from bot.onestop.signature import SignatureError, verify
 from bot.web.keys import CLOCK, IN_FLIGHT, INTAKE, METRICS, SETTINGS
 from bot.web.responses import error, json_response

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channels.base import Channel
 from bot.config import Settings
+from bot.conversation.router import Router
 from bot.heads.service import AlertService
 from bot.metrics import Metrics
 from bot.onestop.intake import IntakeService
+from bot.outbox.signals import Pacing, Wake
+from bot.services import Services
 from bot.survey.service import SurveyService
 from bot.telegram.channel import TelegramChannel
 from bot.web.inflight import InFlight
@@ -30,4 +33,11 @@ IN_FLIGHT = web.AppKey("in_flight", InFlight)
 SURVEYS = web.AppKey("surveys", SurveyService)
 TELEGRAM = web.AppKey("telegram", TelegramChannel)
 ALERTS = web.AppKey("alerts", AlertService)
-SERVICES: web.AppKey[Any] = web.AppKey("services")
+# The one router of inbound chat events, shared by every channel adapter.
+ROUTER = web.AppKey("router", Router)
+SERVICES = web.AppKey("services", Services)
+# Wiring the composition root creates first: dispatchers listen to WAKE and lend PACING.
+WAKE = web.AppKey("wake", Wake)
+PACING = web.AppKey("pacing", Pacing)
+# The enabled channels' adapters by name (the dispatchers send through them).
+OUTLETS: web.AppKey[dict[str, Channel]] = web.AppKey("outlets")

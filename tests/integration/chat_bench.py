@@ -20,12 +20,15 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import create_app
+from bot.channels.base import Limits
 from bot.services import Services
 from bot.survey.engine import DONE, NO, SKIP
 from bot.survey.notices import SurveyLoop
 from bot.telegram import handlers
 from bot.telegram.render import TelegramRenderer, press_data
-from bot.web.keys import METRICS, SERVICES
+from bot.telegram.sender import TelegramMessenger
+from bot.web.keys import METRICS, ROUTER, SERVICES
+from storage.event_feed import EventFeed
 from storage.models import Chat, OutboxMessage
 from tests.conftest import make_settings
 from tests.fakes import FakeTelegram
@@ -69,7 +72,7 @@ class Bench:
     async def settle(self) -> None:
         """Run the survey loop's pass now: notices for every event so far are queued and due
         surveys are open when it returns (the service's own loop may have done it first)."""
-        await SurveyLoop(self.services.surveys).step()
+        await SurveyLoop(self.services.surveys, EventFeed(self.services.engine)).step()
 
     async def case(self, code: str, status: int = 4, **fields: Any) -> str:
         """A new case; returns its /start payload."""
@@ -111,7 +114,7 @@ class Bench:
             question = await self.latest_question(chat)
             if question is None:
                 return presses
-            found = await self.services.surveys.store.survey(int(question["survey_id"]))
+            found = await self.services.surveys.surveys.survey(int(question["survey_id"]))
             assert found is not None
             survey, _answers = found
             if survey.status not in ("invited", "in_progress"):
@@ -181,7 +184,8 @@ async def chat_bench(database_url: str, **settings: Any) -> AsyncIterator[Bench]
             application = (
                 Application.builder().token(fake.token).base_url(fake.base_url).updater(None)
             ).build()
-            handlers.register(application, services.surveys, services.alerts, services.commands)
+            messenger = TelegramMessenger(lambda: application.bot, limits=Limits(30, 3))
+            handlers.register(application, app[ROUTER], messenger)
             await application.initialize()
             await application.start()
             try:

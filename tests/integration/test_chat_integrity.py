@@ -30,7 +30,7 @@ async def open_survey(bench: Bench, code: str) -> int:
     """Move the case to the survey status; return its survey's id."""
     await bench.event(code, 10, NgayTra="20261005090000")
     await bench.settle()
-    case = await bench.services.surveys.store.case_by_code(code)
+    case = await bench.services.surveys.links.case_by_code(code)
     assert case is not None and case.survey_id is not None
     return case.survey_id
 
@@ -65,7 +65,7 @@ async def test_a_phone_proof_takes_the_case_and_its_survey_from_a_token_holder(
         invitation = citizen[-1]
         assert "C-1" in invitation and "Câu 1/" in invitation  # the survey from the start
         assert await answers_of(bench, survey_id) == 0  # the officer's answer does not count
-        survey = await bench.services.surveys.store.survey(survey_id)
+        survey = await bench.services.surveys.surveys.survey(survey_id)
         assert survey is not None and survey[0].status == "invited"
 
         # The officer is told once per case, and what waited for him about them is dropped.
@@ -101,7 +101,7 @@ async def test_a_phone_proof_takes_the_case_and_its_survey_from_a_token_holder(
             5
         ]
         assert not [q for q in await bench.queued(OFFICER) if q.kind == "notice"]
-        links = bench.services.surveys.store.links
+        links = bench.services.surveys.links
         history = await links.history("C-1")
         chat_ids = await _chat_ids(bench, OFFICER, CITIZEN)
         assert [(h.kind, h.how, h.chat_id, h.previous_chat_id) for h in history] == [
@@ -113,7 +113,7 @@ async def test_a_phone_proof_takes_the_case_and_its_survey_from_a_token_holder(
         # The applicant answers; another account with the same number cannot take it again,
         # and neither can the token.
         assert await bench.answer_survey(CITIZEN) > 5
-        summary = await bench.services.surveys.store.survey_summary("C-1")
+        summary = await bench.services.surveys.surveys.survey_summary("C-1")
         assert summary is not None and summary[0] == "completed" and summary[1] > 5
         await bench.contact(OTHER, SHARED)
         await bench.start(OTHER, payload)
@@ -137,10 +137,10 @@ async def test_the_displaced_chat_is_told_in_its_language_and_a_finished_survey_
         assert (await bench.texts(OFFICER))[-1] == chat_text("en", "link_moved", code="C-3")
         assert chat_text("en", "link_moved", code="C-3").startswith("Case C-3 has moved")
         # Finished before anyone proved the phone: kept, and the takeover recorded beside it.
-        summary = await bench.services.surveys.store.survey_summary("C-3")
+        summary = await bench.services.surveys.surveys.survey_summary("C-3")
         assert summary is not None and summary[0] == "completed"
         assert await answers_of(bench, survey_id) == answered
-        history = await bench.services.surveys.store.links.history("C-3")
+        history = await bench.services.surveys.links.history("C-3")
         assert [h.kind for h in history] == ["link", "takeover"] and history[1].discarded is None
         # A complaint follow-up would no longer reach the displaced chat.
         alerts = AlertStore(bench.services.engine)
@@ -161,7 +161,7 @@ async def test_a_token_never_takes_a_case_linked_by_phone(migrated_url: str) -> 
         other = await bench.case("C-5", SoDienThoai="0987654321")
         await bench.start(OTHER, other)
         await bench.contact(OTHER, "0987654321")
-        history = await bench.services.surveys.store.links.history("C-5")
+        history = await bench.services.surveys.links.history("C-5")
         assert [(h.kind, h.how) for h in history] == [("link", "token"), ("confirm", "phone")]
         assert not [t for t in await bench.texts(OTHER) if "C-5 đã được chuyển" in t]
 
@@ -175,8 +175,8 @@ async def test_a_contact_shared_in_a_group_links_nothing(migrated_url: str) -> N
         message["chat"] = {"id": group, "type": "group", "title": "Tổ dân phố 3"}
         await bench.feed(update)
         assert await bench.texts(group) == [chat_text("vi", "contact_private")]
-        assert await bench.services.surveys.store.links.history("C-6") == []
-        info = await bench.services.surveys.store.case_by_code("C-6")
+        assert await bench.services.surveys.links.history("C-6") == []
+        info = await bench.services.surveys.links.case_by_code("C-6")
         assert info is not None and info.linked_chat is None
 
 
@@ -187,7 +187,7 @@ def _now(bench: Bench) -> datetime:
 async def _chat_ids(bench: Bench, *externals: int) -> dict[int, int]:
     found = {}
     for external in externals:
-        row = await bench.services.surveys.store.chat(
+        row = await bench.services.surveys.chats.chat(
             channel="telegram", external_id=str(external), language="vi", now=_now(bench)
         )
         found[external] = row.id
@@ -201,11 +201,11 @@ async def test_takeover_races_have_one_winner_and_a_stale_answer_does_not_land(
         payload = await bench.case("C-7")
         await bench.start(OFFICER, payload)
         survey_id = await open_survey(bench, "C-7")
-        store = bench.services.surveys.store
-        found = await store.survey(survey_id)
+        service = bench.services.surveys
+        found = await service.surveys.survey(survey_id)
         assert found is not None
         stale, _ = found  # what the officer's answer was about to be recorded against
-        case = await store.case_by_code("C-7")
+        case = await service.links.case_by_code("C-7")
         assert case is not None
         ids = await _chat_ids(bench, CITIZEN, OTHER)
         held = await asyncio.gather(
@@ -214,10 +214,10 @@ async def test_takeover_races_have_one_winner_and_a_stale_answer_does_not_land(
         )
         winners = [h for h in held if h is not None]
         assert len(winners) == 1
-        history = await store.links.history("C-7")
+        history = await service.links.history("C-7")
         assert [h.kind for h in history] == ["link", "takeover"]
         assert winners[0].linked_chat == history[1].chat_id
-        recorded = await store.record_answer(
+        recorded = await service.surveys.record_answer(
             stale,
             question_code=stale.current_code or "",
             value_int=5,

@@ -19,9 +19,13 @@ from bot.commands.base import Caller, Reply, UsageError
 from bot.commands.questionnaire_admin import QuestionnaireAdmin
 from bot.scoring_setup import question_meta
 from bot.survey.service import SurveyService
+from storage.case_links import CaseLinkStore
+from storage.chats import ChatStore
 from storage.db import create_engine
 from storage.drafts import DraftStore
 from storage.models import Answer, QuestionnaireVersion, Survey
+from storage.outbox import OutboxStore
+from storage.questionnaires import QuestionnaireStore
 from storage.surveys import SurveyStore
 
 T0 = datetime(2026, 11, 2, 8, 0)
@@ -37,10 +41,13 @@ async def engine(migrated_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-@pytest.fixture
-async def surveys(engine: AsyncEngine) -> SurveyService:
-    service = SurveyService(
-        store=SurveyStore(engine),
+def survey_service(engine: AsyncEngine) -> SurveyService:
+    return SurveyService(
+        chats=ChatStore(engine),
+        links=CaseLinkStore(engine),
+        questionnaires=QuestionnaireStore(engine),
+        surveys=SurveyStore(engine),
+        outbox=OutboxStore(engine),
         clock=Clock(ZoneInfo("Asia/Ho_Chi_Minh")),
         link_key=b"k",
         survey_statuses=(10,),
@@ -48,6 +55,11 @@ async def surveys(engine: AsyncEngine) -> SurveyService:
         expiry=timedelta(days=7),
         quiet_window=None,
     )
+
+
+@pytest.fixture
+async def surveys(engine: AsyncEngine) -> SurveyService:
+    service = survey_service(engine)
     await service.ensure_form()
     return service
 
@@ -144,11 +156,11 @@ async def test_publish_makes_the_next_version_active_and_retires_the_old(
     await store.change(retext("F1", "Phiên bản ba"), now=T0)
     third = await store.publish(now=T0)
     assert third is not None and (third.retired, third.version) == (2, 3)
-    found = await surveys.store.active_form()
+    found = await surveys.questionnaires.active_form()
     assert found is not None and found[0] == 3
     assert found[1]["questions"][0]["text_vi"] == "Phiên bản ba"
     # the retired versions are still readable for surveys in flight
-    old = await surveys.store.form(1)
+    old = await surveys.questionnaires.form(1)
     assert old is not None and old["questions"][0]["text_vi"] != "Phiên bản ba"
 
 
@@ -180,15 +192,7 @@ async def test_concurrent_edits_on_two_engines_are_all_kept(migrated_url: str) -
     """Two replicas edit at once: one draft, and no edit is lost."""
     engines = [create_engine(migrated_url) for _ in range(2)]
     try:
-        service = SurveyService(
-            store=SurveyStore(engines[0]),
-            clock=Clock(ZoneInfo("Asia/Ho_Chi_Minh")),
-            link_key=b"k",
-            survey_statuses=(10,),
-            reminder_after=timedelta(days=1),
-            expiry=timedelta(days=7),
-            quiet_window=None,
-        )
+        service = survey_service(engines[0])
         await service.ensure_form()
         stores = [DraftStore(e) for e in engines]
         codes = ["F1", "F2", "F3", "F4", "F5", "OVERALL"]

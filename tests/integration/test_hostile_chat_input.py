@@ -56,13 +56,13 @@ async def test_recorded_survey_answers_do_not_spend_the_budget(migrated_url: str
         await bench.event("C-9", 10, NgayTra="20261005090000")
         await bench.settle()
         assert await bench.answer_survey(FLOODER) > 4
-        summary = await bench.services.surveys.store.survey_summary("C-9")
+        summary = await bench.services.surveys.surveys.survey_summary("C-9")
         assert summary is not None and summary[0] == "completed"
         assert bench.metric("sipas_chat_inbound_limited_total", verdict="warn") == 0
         # Spent so far: /start and the first pick of the multiple-choice question (picks can
         # be toggled forever, so they are not progress). Pressing a finished survey's button
         # again is not progress either.
-        found = await bench.services.surveys.store.case_by_code("C-9")
+        found = await bench.services.surveys.links.case_by_code("C-9")
         assert found is not None
         again = f"a:{found.survey_id}:F1:4"
         closed = chat_text("vi", "survey_closed")

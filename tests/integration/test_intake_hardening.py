@@ -27,7 +27,7 @@ from bot.survey.notices import notice_intents
 from bot.web.intake_routes import BODY_TIMEOUT
 from bot.web.keys import IN_FLIGHT
 from storage.db import create_engine, migrate_async
-from storage.surveys import EventForChat
+from storage.event_feed import EventForChat
 from tests.conftest import make_settings
 from tests.integration.test_intake import read_case, rows
 from tests.support import dossier, signed

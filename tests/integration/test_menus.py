@@ -9,6 +9,7 @@ import pytest
 from telegram import Bot
 
 from bot.services import Services, build_services
+from bot.telegram.menus import TelegramMenus
 from storage.db import create_engine
 from storage.models import Agency
 from tests.conftest import make_settings
@@ -29,7 +30,7 @@ async def wired(migrated_url: str) -> AsyncIterator[tuple[Services, FakeTelegram
     async with engine.begin() as conn:
         await conn.execute(agencies_t.insert().values(code="A", name="Sở A", parent_code=None))
     async with Bot(fake.token, base_url=fake.base_url) as bot:
-        services.commands.menus.bot = lambda: bot
+        services.commands.menus.attach(TelegramMenus(lambda: bot))
         yield services, fake
     await services.close()
     await engine.dispose()

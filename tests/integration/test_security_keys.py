@@ -74,10 +74,10 @@ async def linked_by_phone(client: TestClient, chat: str, phone: str) -> list[str
     surveys = client.app[SURVEYS]
     ref = ChatRef(channel="telegram", external_id=chat)
     await surveys.on_contact(ref, phone, own=True)
-    row = await surveys.store.chat(
+    row = await surveys.chats.chat(
         channel="telegram", external_id=chat, language="vi", now=surveys.clock.utcnow()
     )
-    return [case.code for case in await surveys.store.cases_of_chat(row.id)]
+    return [case.code for case in await surveys.links.cases_of_chat(row.id)]
 
 
 async def last_reply(url: str) -> str:

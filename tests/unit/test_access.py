@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from bot.channels.pieces import split_text
 from bot.commands.access import CommandRateLimit, allowed
 from bot.commands.base import Caller
-from bot.telegram.replies import split_text
 
 
 def caller(**roles: Any) -> Caller:

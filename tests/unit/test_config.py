@@ -252,3 +252,25 @@ def test_a_malformed_secret_key_is_refused(monkeypatch: pytest.MonkeyPatch, valu
 def test_metrics_token_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SIPAS_METRICS_TOKEN", "scrape")
     assert Settings().metrics_token == "scrape"
+
+
+def test_admins_and_inspectors_are_channel_qualified(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SIPAS_ADMINS", "telegram:7101, zalo_oa:8491")
+    monkeypatch.setenv("SIPAS_ADMIN_TELEGRAM_IDS", "12345")
+    monkeypatch.setenv("SIPAS_INSPECTORS", "zalo_bot:abc_9")
+    settings = Settings()
+    assert settings.admin_people == {
+        ("telegram", "7101"),
+        ("zalo_oa", "8491"),
+        ("telegram", "12345"),
+    }
+    assert settings.inspector_people == {("zalo_bot", "abc_9")}
+
+
+@pytest.mark.parametrize("raw", ["7101", "signal:7101", "telegram:", "zalo_oa:84 91"])
+def test_a_person_without_a_known_channel_is_refused(
+    monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
+    monkeypatch.setenv("SIPAS_ADMINS", raw)
+    with pytest.raises(ValueError, match="channel"):
+        Settings()

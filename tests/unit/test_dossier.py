@@ -15,9 +15,9 @@ from bot.onestop.dossier import (
     MeaningError,
     SchemaError,
     contract_fields,
-    parse_json,
     validate,
 )
+from bot.onestop.json_body import parse_json
 
 REQUIRED = ("MaHoSo", "MaCoQuan", "MaTTHC", "TenTTHC", "TrangThaiHoSo", "NgayTiepNhan")
 

@@ -6,16 +6,8 @@ from datetime import date
 
 import pytest
 
-from bot.commands.head_report import (
-    Figure,
-    Period,
-    PeriodError,
-    ReportFigures,
-    is_period,
-    parse_period,
-    report_chart,
-    report_text,
-)
+from bot.commands.head_report import Figure, ReportFigures, report_chart, report_text
+from bot.commands.report_period import Period, PeriodError, is_period, parse_period
 from scoring.indicators import Qd766
 
 TODAY = date(2026, 11, 18)

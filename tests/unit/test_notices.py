@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.survey.notices import notice_intents
-from storage.surveys import EventForChat
+from storage.event_feed import EventForChat
 
 CODE = "000.00.12.H56-260301-0001"
 NOT_BEFORE = datetime(2026, 3, 2, 0, 0)

@@ -12,10 +12,11 @@ import pytest
 
 from bot.commands import questionnaire_admin as admin
 from bot.commands import questionnaire_dialogs as dialogs
+from bot.commands import questionnaire_edits as edits
 from bot.commands import questionnaire_input as inp
 from bot.commands import questionnaire_preview as preview
 from bot.commands import questionnaire_rules as rules
-from bot.commands.questionnaire_admin import error_text
+from bot.commands.questionnaire_edits import error_text
 from bot.commands.questionnaire_input import EditError
 from bot.commands.questionnaire_texts import MESSAGES, qtext
 from bot.survey.engine import Given, ask_order, next_question, progress
@@ -245,7 +246,7 @@ def test_every_message_exists_in_both_languages_with_the_same_placeholders() -> 
 
 
 def test_every_refusal_has_a_vietnamese_message() -> None:
-    sources = [rules.__file__, inp.__file__, dialogs.__file__, admin.__file__]
+    sources = [rules.__file__, inp.__file__, dialogs.__file__, edits.__file__, admin.__file__]
     raised = {
         key
         for path in sources

@@ -9,10 +9,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from scoring.frames import REPORT_COLUMNS
+from scoring.agency_report import agency_report
+from scoring.counts import counts_from_levels, daily_counts, responses_in_period, select_days
+from scoring.frames import COUNT_KEYS, REPORT_COLUMNS
 from scoring.indicators import (
     Qd766,
-    agency_report,
     case_feedback,
     complaints,
     expectation_ranking,
@@ -21,7 +22,6 @@ from scoring.indicators import (
     response_rate,
     timeliness_summary,
 )
-from scoring.sipas import counts_from_levels, daily_counts, responses_in_period, select_days
 
 START, END = "2026-10-01", "2026-10-31"
 T = pd.Timestamp
@@ -373,20 +373,7 @@ def test_agency_report_of_an_empty_database_is_empty_not_an_error() -> None:
         }
         | {c: pd.Series(dtype="datetime64[ns]") for c in ("received_at", "due_at", "ended_at")}
     )
-    counts = counts_from_levels(
-        pd.DataFrame(
-            columns=[
-                "day",
-                "agency_code",
-                "procedure_code",
-                "officer_name",
-                "question_code",
-                "factor",
-                "value_int",
-                "answers",
-            ]
-        )
-    )
+    counts = counts_from_levels(pd.DataFrame(columns=[*COUNT_KEYS, "value_int", "answers"]))
     responses = pd.DataFrame(
         {"agency_code": pd.Series(dtype="object"), "responses": pd.Series(dtype="int64")}
     )

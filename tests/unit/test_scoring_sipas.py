@@ -10,20 +10,21 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from scoring.agency_tree import ancestors, rollup
+from scoring.counts import (
+    counts_from_levels,
+    daily_counts,
+    daily_responses,
+    replace_days,
+    responses_in_period,
+    select_days,
+)
 from scoring.frames import COUNTS, period, round_half_up
 from scoring.sipas import (
     IndexRule,
-    ancestors,
-    counts_from_levels,
     criterion_indices,
-    daily_counts,
-    daily_responses,
     factor_indices,
     rank,
-    replace_days,
-    responses_in_period,
-    rollup,
-    select_days,
     sipas_index,
     wilson_interval,
 )

@@ -1,0 +1,347 @@
+"""The one place that decides what an inbound event means, for every channel.
+
+An adapter turns its platform's update into a neutral event (`bot.channels.inbound`) and calls
+`Router.handle`. The router first spends the chat's inbound budget (before anything reads the
+database: past it the chat gets one warning, then silence for a while; a recorded survey answer
+gives its unit back), then routes:
+
+- text: an open admin or head dialog, else a head's owed note or a typed survey answer;
+- a command: everyone's (`/start`, `/help`, `/stop`, `/language`, `/status`) to the survey
+  service, the modules' (admin, head, questionnaire editor, `/cancel`) to the dispatcher;
+- a press, decoded strictly (`bot.channels.actions`): a survey answer, an alert button, a
+  follow-up, a module's button; anything the bot did not make gets a polite "no longer valid",
+  is counted, and is never looked up;
+- a shared phone, media, an unsubscribe.
+
+It returns a `Reaction`: what the adapter must do at once (a short notice on the pressed
+button, an in-place edit where the channel `edits_in_place`, buttons to clear under an answered
+prompt). Replies are queued with `deliver` after that, through the per-channel pacing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bot.channels.actions import (
+    AlertPress,
+    FollowUp,
+    ModuleAction,
+    SurveyAnswer,
+    decode,
+    decode_answer,
+)
+from bot.channels.base import Channel, MessageView
+from bot.channels.inbound import (
+    ChatRef,
+    Command,
+    Inbound,
+    LinkCode,
+    Media,
+    Press,
+    SharedPhone,
+    Start,
+    Text,
+    Unsubscribed,
+)
+from bot.channels.numbered import pick
+from bot.commands.base import Caller
+from bot.conversation.questions import answered_text, question_choices
+from bot.conversation.replies import ReplyQueue
+from bot.conversation.wording import say, say_head
+from bot.heads.service import AlertService
+from bot.survey.service import SurveyService
+
+if TYPE_CHECKING:
+    from bot.services import ChatCommands
+
+NOTICE_LIMIT = 200  # characters in a callback answer
+
+
+@dataclass(slots=True)
+class Edit:
+    """Change the pressed message: its text and choices, or only its choices."""
+
+    view: MessageView
+    choices_only: bool = False
+
+
+@dataclass(slots=True)
+class Reaction:
+    """What the adapter does right away; then `Router.deliver` queues the replies."""
+
+    answer: bool = True  # answer the press (False: the update is dropped silently)
+    notice: str | None = None  # short text on the pressed button
+    edit: Edit | None = None  # replace the pressed message
+    clear_choices_of: str | None = None  # message id whose buttons go (a typed answer)
+    replies: list[MessageView] = field(default_factory=list)
+    caller: Caller | None = None
+
+
+class Router:
+    """Routes neutral inbound events to the survey, the heads' alerts and the commands."""
+
+    def __init__(
+        self,
+        *,
+        surveys: SurveyService,
+        replies: ReplyQueue,
+        alerts: AlertService | None = None,
+        commands: ChatCommands | None = None,
+    ) -> None:
+        self._surveys = surveys
+        self._alerts = alerts
+        self._commands = commands
+        self._replies = replies
+
+    def deliver(self, channel: Channel, reaction: Reaction) -> None:
+        """Queue the reaction's replies behind the chat's earlier ones."""
+        if reaction.caller is not None and reaction.replies:
+            self._replies.submit(
+                channel,
+                chat_id=reaction.caller.chat_id,
+                external_id=reaction.caller.external_id,
+                views=reaction.replies,
+            )
+
+    async def drain(self) -> None:
+        """Wait for the queued replies (before a channel closes)."""
+        await self._replies.drain()
+
+    async def handle(self, event: Inbound, channel: Channel) -> Reaction:
+        """What the event means; the adapter shows the result (then calls `deliver`)."""
+        gate = await self._admit(event)
+        if gate is not None:
+            return gate
+        match event:
+            case Start(chat=chat, payload=payload):
+                return await self._start(chat, payload)
+            case Command(chat=chat, name=name, args=args):
+                return await self._command(chat, name, list(args))
+            case Press():
+                return await self._press(event, channel)
+            case Text(chat=chat, text=text):
+                return await self._text(chat, text, channel)
+            case LinkCode(chat=chat, code=code):
+                return await self._text(chat, code, channel)
+            case SharedPhone(chat=chat, phone=phone, own=own):
+                await self._surveys.on_contact(chat, phone, own=own, private=chat.private)
+            case Media(chat=chat):
+                if chat.private:
+                    await self._surveys.on_media(chat)
+            case Unsubscribed(chat=chat):
+                await self._surveys.on_unsubscribed(chat)
+        return Reaction()
+
+    # -- the gate --------------------------------------------------------------------------
+
+    async def _admit(self, event: Inbound) -> Reaction | None:
+        """None when the event may go on; else what to do with a dropped one."""
+        commands = self._commands
+        if commands is None:
+            return None
+        chat = event.chat
+        verdict = commands.dispatcher.admit(chat.channel, chat.external_id)
+        if verdict == "ok":
+            return None
+        if verdict == "silent":
+            return Reaction(answer=False)
+        caller = await self._caller(chat)
+        warning = commands.dispatcher.flood_reply(caller)
+        if isinstance(event, Press):
+            return Reaction(notice=warning.text[:NOTICE_LIMIT])
+        return Reaction(replies=[warning.view()], caller=caller)
+
+    def _refund(self, chat: ChatRef) -> None:
+        """The event was a recorded survey answer: it does not count against the budget."""
+        if self._commands is not None:
+            self._commands.dispatcher.refund(chat.channel, chat.external_id)
+
+    def _refused(self, reason: str) -> None:
+        if self._commands is not None:
+            self._commands.dispatcher.counters.refused(reason)
+
+    async def _caller(self, chat: ChatRef) -> Caller:
+        assert self._commands is not None
+        return await self._commands.access.caller(
+            channel=chat.channel,
+            external_id=chat.external_id,
+            language=chat.language,
+            name=chat.name,
+        )
+
+    async def _wired_caller(self, chat: ChatRef) -> Caller | None:
+        """The caller when commands are wired (their menus may need refreshing)."""
+        return None if self._commands is None else await self._caller(chat)
+
+    async def _refresh_menu(self, caller: Caller | None) -> None:
+        if caller is not None and self._commands is not None:
+            await self._commands.menus.refresh_if_privileged(caller)
+
+    # -- commands --------------------------------------------------------------------------
+
+    async def _start(self, chat: ChatRef, payload: str | None) -> Reaction:
+        """Link the case behind the start token, or welcome."""
+        if not chat.private:
+            return Reaction()
+        caller = await self._wired_caller(chat)
+        await self._surveys.on_start(chat, payload)
+        await self._refresh_menu(caller)
+        return Reaction()
+
+    async def _command(self, chat: ChatRef, name: str, args: list[str]) -> Reaction:
+        if name == "start":
+            return await self._start(chat, args[0] if args else None)
+        if name == "help":
+            caller = await self._wired_caller(chat)
+            await self._surveys.on_help(chat)
+            if caller is None or self._commands is None:
+                return Reaction()
+            views = [reply.view() for reply in self._commands.dispatcher.help(caller)]
+            await self._refresh_menu(caller)
+            return Reaction(replies=views, caller=caller)
+        if name == "stop":
+            await self._surveys.on_stop(chat)
+            return Reaction()
+        if name == "language":
+            await self._surveys.on_language(chat, args[0] if args else None)
+            return Reaction()
+        if name == "status":
+            await self._surveys.on_status(chat, " ".join(args) or None)
+            return Reaction()
+        commands = self._commands
+        if commands is None or not chat.private:
+            await self._surveys.on_help(chat)
+            return Reaction()
+        caller = await self._caller(chat)
+        if not commands.dispatcher.knows(name):
+            await self._surveys.on_help(chat)
+            return Reaction()
+        replies = await commands.dispatcher.command(caller, name, args)
+        return Reaction(replies=[reply.view() for reply in replies], caller=caller)
+
+    # -- text ------------------------------------------------------------------------------
+
+    async def _text(self, chat: ChatRef, text: str, channel: Channel) -> Reaction:
+        """An open dialog's step; else a head's note or a typed survey answer (the buttons of
+        the question it answered are cleared where the channel can edit)."""
+        if not chat.private:
+            return Reaction()
+        if self._commands is not None:
+            caller = await self._caller(chat)
+            replies = await self._commands.dispatcher.text(caller, text)
+            if replies is not None:
+                return Reaction(replies=[reply.view() for reply in replies], caller=caller)
+        typed = await self._typed_option(chat, text, channel)
+        if typed is not None:
+            return await self._answer(chat, typed, channel)
+        result = await self._surveys.on_text(chat, text)
+        if result is None:
+            return Reaction()
+        self._refund(chat)
+        if result.prompt_message_id is None or not channel.capabilities.edits_in_place:
+            return Reaction()
+        return Reaction(clear_choices_of=result.prompt_message_id)
+
+    async def _typed_option(
+        self, chat: ChatRef, text: str, channel: Channel
+    ) -> SurveyAnswer | None:
+        """On a channel without buttons, a typed number picks that numbered option of the
+        open question (a free-text question takes numbers as its answer)."""
+        if channel.capabilities.buttons or not text.strip().rstrip(".").isdigit():
+            return None
+        awaiting = await self._surveys.awaiting_question(chat)
+        if awaiting is None or awaiting.question.kind == "text":
+            return None
+        rows = question_choices(
+            awaiting.survey_id, awaiting.question, awaiting.language, draft=awaiting.draft
+        )
+        action = pick([choice for row in rows for choice in row], text)
+        return None if action is None else decode_answer(action)
+
+    # -- presses ---------------------------------------------------------------------------
+
+    async def _press(self, event: Press, channel: Channel) -> Reaction:
+        commands = self._commands
+        owns = commands.dispatcher.owns_callback if commands is not None else _nothing
+        action = decode(event.action, owns_module=owns)
+        match action:
+            case AlertPress() if self._alerts is not None:
+                return await self._alert_press(event.chat, action)
+            case FollowUp() if self._alerts is not None:
+                return await self._follow_up(event.chat, action, channel)
+            case ModuleAction(data=data) if commands is not None:
+                return await self._module_press(event, data, channel)
+            case SurveyAnswer():
+                return await self._answer(event.chat, action, channel)
+        return self._stale(event.chat, "malformed")
+
+    def _stale(self, chat: ChatRef, reason: str) -> Reaction:
+        """A press the bot cannot honour: politely, counted, nothing looked up."""
+        self._refused(reason)
+        return Reaction(notice=say(chat.language, "stale_button"))
+
+    async def _alert_press(self, chat: ChatRef, press: AlertPress) -> Reaction:
+        """A head pressed Đã tiếp nhận / Đã xử lý under an alert."""
+        assert self._alerts is not None
+        code = "a" if press.action == "ack" else "d"
+        notice = await self._alerts.on_alert_press(chat, press.alert_id, code)
+        if notice == "not_yours":
+            self._refused("alert")
+        if notice == "ask_note_sent":
+            return Reaction()
+        return Reaction(notice=say_head(chat.language, notice))
+
+    async def _follow_up(self, chat: ChatRef, press: FollowUp, channel: Channel) -> Reaction:
+        """The citizen answered whether the handled complaint satisfied them."""
+        assert self._alerts is not None
+        notice = await self._alerts.on_follow_up(chat, press.alert_id, press.satisfied)
+        text = (
+            say_head(chat.language, notice)
+            if notice == "follow_up_thanks"
+            else say(chat.language, notice)
+        )
+        edits = channel.capabilities.edits_in_place
+        edit = Edit(MessageView(""), choices_only=True) if edits else None
+        return Reaction(notice=text, edit=edit)
+
+    async def _module_press(self, event: Press, data: str, channel: Channel) -> Reaction:
+        """A button of an admin or head message."""
+        assert self._commands is not None
+        caller = await self._caller(event.chat)
+        result = await self._commands.dispatcher.press(caller, data)
+        views = [reply.view() for reply in result.replies]
+        edit: Edit | None = None
+        if result.edit is not None:
+            if channel.capabilities.edits_in_place and event.message_id is not None:
+                edit = Edit(result.edit.view())
+            else:
+                views.insert(0, result.edit.view())
+        notice = result.notice[:NOTICE_LIMIT] if result.notice else None
+        return Reaction(notice=notice, edit=edit, replies=views, caller=caller)
+
+    async def _answer(self, chat: ChatRef, press: SurveyAnswer, channel: Channel) -> Reaction:
+        """Record a pressed answer; show the choice in place where the channel can edit."""
+        result = await self._surveys.on_press(chat, press.survey_id, press.code, press.value)
+        if result.notice == "stale_button":
+            self._refused("survey")
+        if result.answered is not None:
+            self._refund(chat)
+        notice = say(result.language, result.notice) if result.notice else None
+        edits = channel.capabilities.edits_in_place
+        if result.answered is not None and edits:
+            question, given = result.answered
+            number, total = result.position
+            text = answered_text(question, given, result.language, number=number, total=total)
+            return Reaction(notice=notice, edit=Edit(MessageView(text)))
+        if result.toggled is not None:
+            question, picks, _number, _total = result.toggled
+            choices = question_choices(press.survey_id, question, result.language, draft=picks)
+            if edits:
+                edit = Edit(MessageView("", choices), choices_only=True)
+                return Reaction(notice=notice, edit=edit)
+        return Reaction(notice=notice)
+
+
+def _nothing(_data: str) -> bool:
+    return False

@@ -1,0 +1,262 @@
+"""The whole conversation in-process, for the channel-contract suite.
+
+Real services on a real (migrated) database — intake, survey service, alerts, commands — with
+the neutral router, the reply queue and the outbox dispatcher delivering to one recording
+reference channel, on a clock the test moves. A scenario talks like a user (`start`, `say`,
+`choose`) and reads what the user's chat shows; `choose` presses the button on a channel with
+buttons and types the option's number on one without, so one scenario runs on both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.channels.base import MessageView
+from bot.channels.inbound import ChatRef, Inbound, Press, Start, Text
+from bot.clock import Clock
+from bot.conversation.replies import ReplyQueue
+from bot.conversation.router import Reaction, Router
+from bot.conversation.views import ViewRenderer
+from bot.onestop.dossier import validate
+from bot.onestop.intake import body_digest
+from bot.outbox.channel_sender import ChannelSender
+from bot.outbox.dispatcher import Dispatcher
+from bot.services import Services, build_services
+from bot.survey.notices import SurveyLoop
+from bot.texts import LIKERT, chat_text
+from storage.db import create_engine
+from storage.event_feed import EventFeed
+from storage.outbox import OutboxStore
+from tests.channels.reference import RecordingChannel, Shown
+from tests.conftest import make_settings
+from tests.support import dossier
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+START = datetime(2026, 10, 5, 10, 0, tzinfo=TZ)  # a Monday morning, outside quiet hours
+_NUMBERED = re.compile(r"^(\d+)\. (.*)$")
+
+
+class TestClock(Clock):
+    """A clock that stands still until the test moves it."""
+
+    def __init__(self, start: datetime) -> None:
+        super().__init__(TZ)
+        self.moment = start.astimezone(UTC)
+        self.seconds = 0.0
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta: float) -> None:
+        step = timedelta(**delta)
+        self.moment += step
+        self.seconds += step.total_seconds()
+
+    def monotonic(self) -> float:
+        """Seconds for the send limiters (kept apart: a datetime rounds to microseconds)."""
+        return self.seconds
+
+    async def sleep(self, seconds: float) -> None:
+        """A limiter's wait: time moves on at once (by at least a millisecond, as a real
+        clock would between two looks)."""
+        step = max(seconds, 0.001)
+        self.seconds += step
+        self.moment += timedelta(seconds=step)
+        await asyncio.sleep(0)
+
+
+class Conversation:
+    """One reference channel wired to the real services."""
+
+    def __init__(self, services: Services, channel: RecordingChannel, clock: TestClock) -> None:
+        self.services = services
+        self.channel = channel
+        self.clock = clock
+        self.notices: list[str | None] = []
+        self.languages: dict[str, str] = {}
+        self.replies = ReplyQueue()
+        self.router = Router(
+            surveys=services.surveys,
+            alerts=services.alerts,
+            commands=services.commands,
+            replies=self.replies,
+        )
+        surveys = services.surveys
+        views = ViewRenderer(surveys.forms, today=lambda: clock.local_now().date())
+        self.dispatcher = Dispatcher(
+            OutboxStore(services.engine),
+            {channel.name: ChannelSender(channel, views)},
+            now=clock.utcnow,
+            clock=clock.monotonic,
+            sleep=clock.sleep,
+        )
+        surveys.wake = self.dispatcher.wake
+        services.alerts.wake = self.dispatcher.wake
+        self.loop = SurveyLoop(surveys, EventFeed(services.engine))
+
+    # -- the outside world -----------------------------------------------------------------
+
+    async def case(self, code: str, **fields: Any) -> str:
+        """Deliver a case from the one-stop system; return its start token."""
+        payload = dossier(code, **fields)
+        reply = await self.services.intake.accept(
+            validate(payload),
+            key=f"{code}:{fields}",
+            body_sha256=body_digest(repr(sorted(payload.items())).encode()),
+            payload=payload,
+        )
+        web = reply.body["links"]["web"]
+        assert isinstance(web, str)
+        return web.rsplit("/", 1)[-1]
+
+    # -- the user --------------------------------------------------------------------------
+
+    def chat(self, user: str, *, language: str | None = None) -> ChatRef:
+        """The user as their platform names them (their app's language stays what it was)."""
+        if language is not None:
+            self.languages[user] = language
+        found = self.languages.get(user, "vi")
+        return ChatRef(channel=self.channel.name, external_id=user, language=found)
+
+    async def send(self, event: Inbound) -> Reaction:
+        """What a user's platform delivers; the adapter's part done as an adapter does it."""
+        reaction = await self.router.handle(event, self.channel)
+        if isinstance(event, Press):
+            self.notices.append(reaction.notice)
+            if reaction.edit is not None and event.message_id is not None:
+                await self.channel.edit(
+                    event.chat.external_id,
+                    event.message_id,
+                    reaction.edit.view,
+                    choices_only=reaction.edit.choices_only,
+                )
+        if reaction.clear_choices_of is not None:
+            await self.channel.edit(
+                event.chat.external_id,
+                reaction.clear_choices_of,
+                MessageView(""),
+                choices_only=True,
+            )
+        self.router.deliver(self.channel, reaction)
+        await self.settle()
+        return reaction
+
+    async def start(self, user: str, payload: str | None = None) -> None:
+        await self.send(Start(self.chat(user), payload))
+
+    async def send_start(self, user: str, payload: str, *, language: str) -> None:
+        """A start from a user whose app is set to `language`."""
+        await self.send(Start(self.chat(user, language=language), payload))
+
+    async def say(self, user: str, text: str) -> None:
+        await self.send(Text(self.chat(user), text))
+
+    async def press(self, user: str, shown: Shown, label: str) -> str | None:
+        """Press the button whose label contains `label`; return the notice it got."""
+        action = next(c.action for c in shown.view.flat_choices() if label in c.label)
+        return await self.press_action(user, action, shown.message_id)
+
+    async def press_action(self, user: str, action: str, message_id: str | None) -> str | None:
+        """Press a button by its action (one the chat may still show after an edit)."""
+        await self.send(Press(self.chat(user), action, message_id))
+        return self.notices[-1]
+
+    async def choose(self, user: str, label: str) -> None:
+        """Answer the latest message's option `label`: a press, or its number typed."""
+        shown = self.latest(user)
+        if self.channel.capabilities.buttons:
+            await self.press(user, shown, label)
+            return
+        number = next(n for n, text in numbered(shown.text) if label in text)
+        await self.say(user, str(number))
+
+    async def complete_survey(self, user: str, *, level: int = 4, money: bool = False) -> None:
+        """Answer the open survey to its end: every five-level question at `level`, the first
+        option of each choice, "no" to money and harassment unless `money`, a comment."""
+        label = LIKERT["vi"][level - 1]
+        for _ in range(60):
+            shown = self.latest(user)
+            if chat_text("vi", "thanks") in shown.text:
+                return
+            options = self.options(shown)
+            if not options:
+                await self.say(user, "Cán bộ nhiệt tình")
+            elif any(label in option for option in options):
+                await self.choose(user, label)
+            elif "Có" in options:
+                asks_wrong = "tiền" in shown.text or "nhũng" in shown.text
+                await self.choose(user, "Có" if money or not asks_wrong else "Không")
+            elif any("Góp ý" in o or "Bỏ qua" == o for o in options) and len(options) == 1:
+                await self.say(user, "Cán bộ nhiệt tình")
+            else:
+                await self.choose(user, options[0])
+                if self.latest(user) is shown and any("Xong" in o for o in options):
+                    # A multi-choice question stays until "Xong" (done) is chosen.
+                    await self.choose(user, next(o for o in options if "Xong" in o))
+        raise AssertionError("the survey never ended")
+
+    async def tick(self) -> None:
+        """One pass of the survey loop (notices, survey starts), then deliver."""
+        await self.loop.step()
+        await self.settle()
+
+    async def sweep(self) -> tuple[int, int]:
+        """The periodic sweep: expire and remind; returns (expired, reminded)."""
+        found = await self.services.surveys.remind_and_expire()
+        await self.settle()
+        return found
+
+    async def settle(self) -> None:
+        """Let everything queued go out."""
+        await self.replies.drain()
+        await self.dispatcher.run_until_idle()
+
+    # -- what the user sees ----------------------------------------------------------------
+
+    def inbox(self, user: str) -> list[Shown]:
+        return self.channel.messages(user)
+
+    def texts(self, user: str) -> list[str]:
+        return self.channel.texts(user)
+
+    def latest(self, user: str) -> Shown:
+        shown = self.inbox(user)
+        assert shown, f"nothing was sent to {user}"
+        return shown[-1]
+
+    def options(self, shown: Shown) -> list[str]:
+        """The options a message offers: its buttons, or its numbered lines."""
+        if self.channel.capabilities.buttons:
+            return shown.labels()
+        return [text for _number, text in numbered(shown.text)]
+
+
+def numbered(text: str) -> list[tuple[int, str]]:
+    return [
+        (int(found.group(1)), found.group(2))
+        for line in text.split("\n")
+        if (found := _NUMBERED.match(line))
+    ]
+
+
+@contextlib.asynccontextmanager
+async def conversation(
+    database_url: str, channel: RecordingChannel, **settings: Any
+) -> AsyncIterator[Conversation]:
+    """A conversation on a migrated database through `channel`."""
+    values: dict[str, Any] = {"quiet_hours": "", "scheduler_enabled": False, **settings}
+    engine = create_engine(database_url)
+    clock = TestClock(START)
+    services = await build_services(make_settings(database_url, **values), engine, clock=clock)
+    try:
+        await services.surveys.ensure_form()
+        yield Conversation(services, channel, clock)
+    finally:
+        await services.close()
+        await engine.dispose()
