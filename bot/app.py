@@ -13,6 +13,7 @@ from datetime import datetime
 from aiohttp import web
 
 from bot.channels.base import Channel, Limits
+from bot.channels.links import ChannelLinks
 from bot.config import Settings
 from bot.conversation.replies import ReplyQueue
 from bot.conversation.router import Router
@@ -23,16 +24,20 @@ from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.signals import Pacing, Wake
 from bot.services import build_services, job_runner
 from bot.survey.notices import SurveyLoop
-from bot.telegram.channel import TelegramChannel
+from bot.telegram import webhook as telegram_webhook
+from bot.telegram.channel import WEBHOOK_PATH, TelegramChannel
+from bot.telegram.links import TelegramLinks
 from bot.web import case_routes, intake_routes, ops_routes, security, survey_routes
 from bot.web.inflight import InFlight
 from bot.web.keys import (
+    ACCEPTED,
     ALERTS,
     CASES,
     CLOCK,
     ENGINE,
     IN_FLIGHT,
     INTAKE,
+    LINKS,
     LOCAL_NOW,
     METRICS,
     OUTLETS,
@@ -41,7 +46,6 @@ from bot.web.keys import (
     SERVICES,
     SETTINGS,
     SURVEYS,
-    TELEGRAM,
     WAKE,
 )
 from storage.db import create_engine
@@ -49,8 +53,11 @@ from storage.errors import StorageError
 from storage.event_feed import EventFeed
 from storage.leader import Leadership
 from storage.outbox import OutboxStore
+from storage.pending_choices import PendingChoiceStore
 
 log = logging.getLogger(__name__)
+# The bot's deep links: `<bot>` in drafts until the channel learns its username on start.
+TELEGRAM_LINKS = web.AppKey("telegram_links", TelegramLinks)
 
 
 def create_app(
@@ -70,8 +77,12 @@ def create_app(
     app.add_routes(case_routes.routes)
     app.add_routes(ops_routes.routes)
     app.add_routes(survey_routes.routes)
+    telegram_webhook.install(app)
     app[WAKE] = Wake()
     app[PACING] = Pacing()
+    app[ACCEPTED] = Wake()
+    app[TELEGRAM_LINKS] = TelegramLinks()
+    app[LINKS] = ChannelLinks({"telegram": app[TELEGRAM_LINKS]})
     # Each resource opens in order and closes in reverse: the scheduler and the survey loop
     # stop first, the dispatchers finish the sends in flight, then the channels close (their
     # HTTP clients under a send would record it as failed and send it again after a restart),
@@ -92,19 +103,27 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     """The use-case services, the router and the reply queue every channel shares."""
     settings = app[SETTINGS]
     services = await build_services(
-        settings, app[ENGINE], wake=app[WAKE], counters=app[METRICS].chat
+        settings,
+        app[ENGINE],
+        wake=app[WAKE],
+        on_accepted=app[ACCEPTED],
+        links=app[LINKS],
+        counters=app[METRICS].chat,
     )
     app[INTAKE] = services.intake
     app[CASES] = services.cases
     app[SURVEYS] = services.surveys
     app[ALERTS] = services.alerts
     app[SERVICES] = services
-    replies = ReplyQueue(pace=app[PACING].slot)
+    choices = PendingChoiceStore(app[ENGINE])
+    replies = ReplyQueue(pace=app[PACING].slot, choices=choices, now=services.surveys.clock.utcnow)
     app[ROUTER] = Router(
         surveys=services.surveys,
-        alerts=services.alerts,
+        linking=services.linking,
+        alerts=services.loop,
         commands=services.commands,
         replies=replies,
+        choices=choices,
     )
     try:
         await services.surveys.ensure_form()
@@ -122,23 +141,18 @@ async def _channels(app: web.Application) -> AsyncIterator[None]:
     outlets: dict[str, Channel] = {}
     channel: TelegramChannel | None = None
     if settings.telegram_bot_token:
-        intake = services.intake
-
-        def known(username: str) -> None:
-            intake.telegram_username = username
-
         channel = TelegramChannel(
             token=settings.telegram_bot_token,
             base_url=settings.telegram_api_base_url,
             mode=settings.telegram_mode,
-            webhook_url=f"{settings.public_url}/telegram/webhook",
+            webhook_url=f"{settings.public_url}{WEBHOOK_PATH}",
             webhook_secret=settings.telegram_webhook_secret,
             router=app[ROUTER],
             limits=Limits(settings.telegram_rate_per_second, settings.telegram_chat_burst),
-            on_username=known,
+            on_username=app[TELEGRAM_LINKS].know,
             menus=services.commands.menus,
         )
-        app[TELEGRAM] = channel
+        app[telegram_webhook.CHANNEL] = channel
         outlets[channel.messenger.name] = channel.messenger
         channel.start()
     else:
@@ -158,7 +172,11 @@ async def _dispatchers(app: web.Application) -> AsyncIterator[None]:
     for name, outlet in app[OUTLETS].items():
         dispatcher = Dispatcher(
             OutboxStore(app[ENGINE]),
-            {name: ChannelSender(outlet, views)},
+            {
+                name: ChannelSender(
+                    outlet, views, choices=PendingChoiceStore(app[ENGINE]), now=surveys.clock.utcnow
+                )
+            },
             leadership=Leadership(app[ENGINE], f"outbox-dispatcher:{name}"),
             channel=name,
             global_limit=outlet.limits.per_second,
@@ -185,7 +203,7 @@ async def _survey_loop(app: web.Application) -> AsyncIterator[None]:
     loop = SurveyLoop(
         app[SURVEYS], EventFeed(app[ENGINE]), sweep_interval=app[SETTINGS].survey_sweep_seconds
     )
-    app[INTAKE].on_accepted = loop.wake
+    app[ACCEPTED].listen(loop.wake)
     stop = asyncio.Event()
     task = asyncio.create_task(loop.run(stop))
     yield

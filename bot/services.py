@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channels.links import ChannelLinks
 from bot.clock import Clock
 from bot.commands.access import AccessControl, Auditor, CommandRateLimit
 from bot.commands.admin import AdminCommands
@@ -19,10 +20,15 @@ from bot.commands.head import HeadCommands
 from bot.commands.menus import MenuPublisher
 from bot.commands.questionnaire_admin import QuestionnaireAdmin
 from bot.config import Settings, parse_quiet_hours
+from bot.heads.invites import RoleInvites
+from bot.heads.loop import AlertLoop
+from bot.heads.recipients import Recipients
+from bot.heads.reports import HeadReports
 from bot.heads.service import AlertService
 from bot.metrics import ChatCounters
 from bot.onestop.intake import IntakeService
 from bot.scoring_setup import question_meta
+from bot.survey.linking import CaseLinking
 from bot.survey.service import FormCache, SurveyService
 from scheduler.runner import Job, JobRunner, hour_period, month_period, quarter_hour_period
 from scheduler.scoring_jobs import daily_job
@@ -35,6 +41,7 @@ from storage.chats import ChatStore
 from storage.dialogs import DialogStore
 from storage.errors import StorageError
 from storage.intake import IntakeStore
+from storage.invites import InviteStore
 from storage.jobs import JobClaims
 from storage.outbox import OutboxStore
 from storage.questionnaires import QuestionnaireStore
@@ -63,8 +70,12 @@ class Services:
     intake: IntakeService
     cases: CaseReader
     surveys: SurveyService
+    linking: CaseLinking
     alerts: AlertService
     commands: ChatCommands
+    invites: RoleInvites
+    loop: AlertLoop
+    reports: HeadReports
 
     async def close(self) -> None:
         await self.intake.close()
@@ -76,10 +87,15 @@ async def build_services(
     *,
     clock: Clock | None = None,
     wake: Callable[[], None] = lambda: None,
+    on_accepted: Callable[[], None] = lambda: None,
+    links: ChannelLinks | None = None,
     counters: ChatCounters | None = None,
 ) -> Services:
     """Wire the services of one process around one engine. `wake` is told whenever messages
-    were queued (the outbox dispatchers listen); tests inject their `clock`."""
+    were queued (the outbox dispatchers listen), `on_accepted` whenever a delivery created a
+    case event (the survey loop listens); `links` are the channels' deep links (receipts,
+    invitations); tests inject their `clock`."""
+    links = links if links is not None else ChannelLinks()
     # The keys come from SIPAS_SECRET_KEY alone; `sipas serve` refuses to start without one.
     link_key = settings.key_ring
     clock = clock or Clock(settings.tz, clock_file=settings.clock_file or None)
@@ -91,34 +107,47 @@ async def build_services(
         store=IntakeStore(engine),
         link_key=link_key,
         public_url=settings.public_url,
+        links=links,
+        on_accepted=on_accepted,
         relink=relink_case,
     )
     chats, outbox = ChatStore(engine), OutboxStore(engine)
     questionnaires, survey_store = QuestionnaireStore(engine), SurveyStore(engine)
     forms = FormCache(questionnaires)
+    people = _People.build(settings, engine, clock, chats, counters=counters)
+    alert_store = AlertStore(engine)
+    recipients = Recipients(
+        roles=people.roles, agencies=alert_store, inspectors=settings.inspector_people
+    )
     alerts = AlertService(
-        store=AlertStore(engine),
+        store=alert_store,
+        recipients=recipients,
         surveys=survey_store,
-        chats=chats,
-        outbox=outbox,
         forms=forms,
         clock=clock,
         calendar=WorkCalendar(
             days_off=settings.calendar_days[0], make_up_days=settings.calendar_days[1]
         ),
-        inspectors=settings.inspector_people,
+        wake=wake,
+    )
+    loop = AlertLoop(
+        store=alert_store, recipients=recipients, chats=chats, outbox=outbox, clock=clock, wake=wake
+    )
+    reports = HeadReports(
+        store=alert_store,
+        roles=people.roles,
+        outbox=outbox,
+        clock=clock,
         rule=settings.rule,
         wake=wake,
     )
-    people = _People.build(settings, engine, clock, chats, counters=counters)
+    invites = RoleInvites(store=InviteStore(engine), outbox=outbox, clock=clock, wake=wake)
     surveys = SurveyService(
         chats=chats,
-        links=CaseLinkStore(engine),
         questionnaires=questionnaires,
         surveys=survey_store,
         outbox=outbox,
         clock=clock,
-        link_key=link_key,
         survey_statuses=(9, 10) if settings.survey_status == 9 else (10,),
         reminder_after=timedelta(hours=settings.reminder_hours),
         expiry=timedelta(days=settings.survey_expiry_days),
@@ -126,12 +155,21 @@ async def build_services(
         forms=forms,
         wake=wake,
         on_completed=alerts.on_survey_completed,
-        on_note=alerts.take_note,
-        on_invite=people.invite_hook(alerts),
+        on_note=loop.take_note,
     )
-    commands = await build_commands(settings, engine, clock, surveys, alerts, intake, people)
+    linking = CaseLinking(
+        survey=surveys,
+        links=CaseLinkStore(engine),
+        link_key=link_key,
+        on_invite=people.invite_hook(invites),
+    )
+    commands = await build_commands(
+        settings, engine, clock, surveys, alerts, people, links=links, invites=invites
+    )
     cases = CaseReader(engine, key_ids=link_key.ids)
-    return Services(engine, clock, intake, cases, surveys, alerts, commands)
+    return Services(
+        engine, clock, intake, cases, surveys, linking, alerts, commands, invites, loop, reports
+    )
 
 
 def apply_runtime(surveys: SurveyService, alerts: AlertService, values: dict[str, Any]) -> None:
@@ -185,13 +223,13 @@ class _People:
         menus = MenuPublisher(dispatcher=dispatcher, access=access, roles=roles)
         return cls(roles, audit_store, audit, access, dispatcher, menus)
 
-    def invite_hook(self, alerts: AlertService) -> Callable[[int, str], Awaitable[None]]:
+    def invite_hook(self, invites: RoleInvites) -> Callable[[int, str], Awaitable[None]]:
         """Redeem an invitation opened from a chat: audit each role gained, refresh menus."""
         roles, access, audit, menus = self.roles, self.access, self.audit, self.menus
 
         async def on_invite(chat_id: int, payload: str) -> None:
             before = set(await roles.grants_of(chat_id))
-            await alerts.redeem(chat_id, payload)
+            await invites.redeem(chat_id, payload)
             gained = set(await roles.grants_of(chat_id)) - before
             if not gained:
                 return
@@ -223,8 +261,10 @@ async def build_commands(
     clock: Clock,
     surveys: SurveyService,
     alerts: AlertService,
-    intake: IntakeService,
     people: _People,
+    *,
+    links: ChannelLinks,
+    invites: RoleInvites,
 ) -> ChatCommands:
     """The command modules behind one dispatcher, with the runtime settings they change."""
     dispatcher, audit = people.dispatcher, people.audit
@@ -243,9 +283,9 @@ async def build_commands(
             roles=people.roles,
             audit_store=people.audit_store,
             audit=audit,
-            alerts=alerts,
+            invites=invites,
             clock=clock,
-            bot_username=lambda: intake.telegram_username,
+            links=links,
             env_role=people.access.env_role,
             on_roles_changed=people.menus.refresh,
         )
@@ -260,6 +300,7 @@ async def build_commands(
         HeadCommands(
             engine=engine,
             alerts=alerts,
+            forms=surveys.forms,
             audit=audit,
             dialogs=dispatcher,
             clock=clock,
@@ -287,10 +328,10 @@ def job_runner(services: Services, settings: Settings) -> JobRunner:
         return f"{await alerts.scan_late_cases()} agencies alerted"
 
     async def digest(_moment: datetime) -> str:
-        return f"{await alerts.send_digests()} digests queued"
+        return f"{await services.reports.send_digests()} digests queued"
 
     async def monthly(_moment: datetime) -> str:
-        return f"{await alerts.send_monthly_reports()} monthly reports queued"
+        return f"{await services.reports.send_monthly_reports()} monthly reports queued"
 
     async def escalate(_moment: datetime) -> str:
         return f"{await alerts.escalate_overdue()} alerts escalated"

@@ -1,4 +1,6 @@
-"""Roles granted by one-time invites, and alerts to agency heads with their closed loop.
+"""Alerts to agency heads with their closed loop, and the agency facts alerts need.
+
+Invites and the grants they make are `storage.invites`; who holds a role is `storage.roles`.
 
 Alerts and the messages announcing them are written in one transaction (outbox). Times are
 naive UTC. A head's `/mute` (table `alert_mutes`) holds non-urgent alert messages to their chat:
@@ -17,7 +19,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import dialect_insert
-from storage.errors import StorageError, translate_errors
+from storage.errors import translate_errors
 from storage.models import (
     Agency,
     Alert,
@@ -26,15 +28,11 @@ from storage.models import (
     CaseLink,
     Chat,
     Procedure,
-    RoleGrant,
-    RoleInvite,
     Survey,
 )
 from storage.mutes import held_for_mutes
 from storage.outbox import OutboxIntent, enqueue
 
-invites_t = RoleInvite.__table__  # type: ignore[attr-defined]
-grants_t = RoleGrant.__table__  # type: ignore[attr-defined]
 alerts_t = Alert.__table__  # type: ignore[attr-defined]
 agencies_t = Agency.__table__  # type: ignore[attr-defined]
 chats_t = Chat.__table__  # type: ignore[attr-defined]
@@ -48,20 +46,6 @@ _HOLDER = links_t.alias("holder")
 _HOLDS_SURVEY_CASE = and_(
     _HOLDER.c.case_code == surveys_t.c.case_code, _HOLDER.c.chat_id == surveys_t.c.chat_id
 )
-
-
-class UnknownAgency(StorageError):
-    """The agency code names no agency."""
-
-
-@dataclass(frozen=True, slots=True)
-class Redeemed:
-    """What an invite did: `role`/`agency_code` on success, else `refusal` says why."""
-
-    role: str | None = None
-    agency_code: str | None = None
-    agency_name: str | None = None
-    refusal: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +81,7 @@ def _alert(row: Any) -> AlertRow:
 
 
 class AlertStore:
-    """Invites, grants and alerts; one instance per engine."""
+    """Alerts, their follow-ups and the agency facts they need; one instance per engine."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -109,118 +93,11 @@ class AlertStore:
             async with self.engine.connect() as conn:
                 return (await conn.execute(statement)).scalar()
 
-    # -- roles ------------------------------------------------------------------------------
+    # -- agencies ---------------------------------------------------------------------------
 
     async def agency_name(self, code: str) -> str | None:
         name = await self._scalar(select(agencies_t.c.name).where(agencies_t.c.code == code))
         return None if name is None else str(name)
-
-    async def create_invite(
-        self,
-        *,
-        role: str,
-        agency_code: str | None,
-        token_hash: str,
-        now: datetime,
-        expires_at: datetime,
-    ) -> None:
-        if agency_code is not None and await self.agency_name(agency_code) is None:
-            raise UnknownAgency(agency_code)
-        with translate_errors():
-            async with self.engine.begin() as conn:
-                await conn.execute(
-                    invites_t.insert().values(
-                        token_hash=token_hash,
-                        role=role,
-                        agency_code=agency_code,
-                        created_at=now,
-                        expires_at=expires_at,
-                    )
-                )
-
-    async def redeem(self, token_hash: str, chat_id: int, *, now: datetime) -> Redeemed:
-        """Use an invite once: grant its role to the chat, or say why not."""
-        with translate_errors():
-            async with self.engine.begin() as conn:
-                used = (
-                    await conn.execute(
-                        update(invites_t)
-                        .where(
-                            invites_t.c.token_hash == token_hash,
-                            invites_t.c.used_at.is_(None),
-                            invites_t.c.expires_at > now,
-                        )
-                        .values(used_at=now, used_by_chat_id=chat_id)
-                        .returning(invites_t.c.role, invites_t.c.agency_code)
-                    )
-                ).first()
-                if used is None:
-                    found = (
-                        await conn.execute(
-                            select(invites_t.c.used_at).where(invites_t.c.token_hash == token_hash)
-                        )
-                    ).first()
-                    if found is None:
-                        return Redeemed(refusal="invite_unknown")
-                    return Redeemed(refusal="invite_used" if found.used_at else "invite_expired")
-                grant = self._insert(grants_t).values(
-                    chat_id=chat_id,
-                    role=used.role,
-                    agency_code=used.agency_code or "",
-                    granted_at=now,
-                )
-                await conn.execute(
-                    grant.on_conflict_do_update(
-                        index_elements=["chat_id", "role", "agency_code"],
-                        set_={"revoked_at": None, "granted_at": now},
-                    )
-                )
-                name = None
-                if used.agency_code:
-                    name = (
-                        await conn.execute(
-                            select(agencies_t.c.name).where(agencies_t.c.code == used.agency_code)
-                        )
-                    ).scalar()
-        return Redeemed(role=used.role, agency_code=used.agency_code, agency_name=name)
-
-    async def role_chats(self, role: str, agency_code: str = "") -> list[int]:
-        """Chats holding `role` (for `agency_code`), not revoked and not blocked."""
-        stmt = (
-            select(grants_t.c.chat_id)
-            .join(chats_t, chats_t.c.id == grants_t.c.chat_id)
-            .where(
-                grants_t.c.role == role,
-                grants_t.c.agency_code == agency_code,
-                grants_t.c.revoked_at.is_(None),
-                chats_t.c.blocked_at.is_(None),
-            )
-            .order_by(grants_t.c.chat_id)
-        )
-        with translate_errors():
-            async with self.engine.connect() as conn:
-                return [int(r[0]) for r in (await conn.execute(stmt)).all()]
-
-    async def chats_of(self, channel: str, external_ids: Sequence[str]) -> list[int]:
-        """Chats (that wrote to the bot at least once, not blocked) with these channel ids."""
-        if not external_ids:
-            return []
-        stmt = select(chats_t.c.id).where(
-            chats_t.c.channel == channel,
-            chats_t.c.external_id.in_(list(external_ids)),
-            chats_t.c.blocked_at.is_(None),
-        )
-        with translate_errors():
-            async with self.engine.connect() as conn:
-                return [int(r[0]) for r in (await conn.execute(stmt)).all()]
-
-    async def heads_with_agencies(self) -> list[tuple[int, str]]:
-        stmt = select(grants_t.c.chat_id, grants_t.c.agency_code).where(
-            grants_t.c.role == "head", grants_t.c.revoked_at.is_(None)
-        )
-        with translate_errors():
-            async with self.engine.connect() as conn:
-                return [(int(r[0]), str(r[1])) for r in (await conn.execute(stmt)).all()]
 
     async def threshold(self, agency_code: str, default: float = 90.0) -> float:
         """The agency's SIPAS alert threshold (per cent), or the default."""

@@ -497,3 +497,16 @@ class AlertMute(SQLModel, table=True):
     )
     until: NaiveDatetime
     set_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class ChatChoices(SQLModel, table=True):
+    """A chat's pending choices on a channel without buttons: the actions its latest message
+    with choices numbered (`actions[0]` is option 1), so a typed number means a press."""
+
+    __tablename__ = "chat_choices"
+
+    chat_id: int = Field(
+        sa_column=Column(BigId, ForeignKey("chats.id"), primary_key=True, autoincrement=False)
+    )
+    actions: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    sent_at: NaiveDatetime = Field(default_factory=utcnow)

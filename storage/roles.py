@@ -1,6 +1,6 @@
 """Who holds which role, and the agency tree as administrators see and shape it.
 
-Grants come from one-time invites (`storage.alerts.AlertStore.redeem`); here they are read per
+Grants come from one-time invites (`storage.invites.InviteStore.redeem`); here they are read per
 message (so a revocation applies to the very next message), listed and revoked. A head's scope
 is the agencies granted plus every descendant at any depth (a recursive CTE). Times are naive
 UTC.
@@ -59,6 +59,45 @@ class RoleStore:
         with translate_errors():
             async with self.engine.connect() as conn:
                 return [(str(r[0]), str(r[1])) for r in (await conn.execute(stmt)).all()]
+
+    async def role_chats(self, role: str, agency_code: str = "") -> list[int]:
+        """Chats holding `role` (for `agency_code`), not revoked and not blocked."""
+        stmt = (
+            select(grants_t.c.chat_id)
+            .join(chats_t, chats_t.c.id == grants_t.c.chat_id)
+            .where(
+                grants_t.c.role == role,
+                grants_t.c.agency_code == agency_code,
+                grants_t.c.revoked_at.is_(None),
+                chats_t.c.blocked_at.is_(None),
+            )
+            .order_by(grants_t.c.chat_id)
+        )
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                return [int(r[0]) for r in (await conn.execute(stmt)).all()]
+
+    async def chats_of(self, channel: str, external_ids: Sequence[str]) -> list[int]:
+        """Chats (that wrote to the bot at least once, not blocked) with these channel ids."""
+        if not external_ids:
+            return []
+        stmt = select(chats_t.c.id).where(
+            chats_t.c.channel == channel,
+            chats_t.c.external_id.in_(list(external_ids)),
+            chats_t.c.blocked_at.is_(None),
+        )
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                return [int(r[0]) for r in (await conn.execute(stmt)).all()]
+
+    async def heads_with_agencies(self) -> list[tuple[int, str]]:
+        """Every live head grant as (chat, agency)."""
+        stmt = select(grants_t.c.chat_id, grants_t.c.agency_code).where(
+            grants_t.c.role == "head", grants_t.c.revoked_at.is_(None)
+        )
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                return [(int(r[0]), str(r[1])) for r in (await conn.execute(stmt)).all()]
 
     async def descendants(self, roots: Sequence[str]) -> set[str]:
         """The agencies in `roots` (that exist) and every agency below them, at any depth."""

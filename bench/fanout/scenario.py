@@ -39,7 +39,7 @@ import asyncpg
 from bench.fanout import procs
 from bench.fanout.fakeapi import FakeApi, call_chat, call_text
 from bench.fanout.stats import CpuMeter, max_in_window, rate, summary_ms
-from bot.cli import sample_event
+from bot.cli.cases import sample_event
 from bot.onestop.signature import sign
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

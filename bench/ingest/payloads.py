@@ -1,6 +1,6 @@
 """Pre-built, pre-signed intake requests: every one is a new delivery (a distinct body).
 
-Bodies come from `bot.cli.sample_event`. Case codes are unique per phase (`prefix`), and each
+Bodies come from `bot.cli.cases.sample_event`. Case codes are unique per phase (`prefix`), and each
 case receives one event per status in `statuses`. Events of one case are spread `block` requests
 apart, so concurrent requests almost never touch the same case row, while the mix still holds
 both new cases (INSERT) and later events of known cases (ON CONFLICT DO UPDATE).
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.cli import sample_event
+from bot.cli.cases import sample_event
 
 DEFAULT_SECRET = "bench-ingest-secret-0123456789abcdef"
 DEFAULT_STATUSES = (1, 2, 4, 10)

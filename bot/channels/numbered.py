@@ -2,11 +2,46 @@
 
 `numbered(view)` folds a view's choices into its text ("1. Rất không hài lòng" …) and drops the
 buttons; `pick(view, typed)` maps a typed number back to the action it stands for.
+
+On a channel without buttons (`typed_choices`), `as_shown` gives the view as the channel shows
+it and the actions its numbers stand for, which the sender records as the chat's pending
+choices (`storage.pending_choices`); `typed_numbers` reads "2" or "1, 3" back.
 """
 
 from __future__ import annotations
 
-from bot.channels.base import Choice, MessageView
+import re
+
+from bot.channels.base import Capabilities, Choice, MessageView
+
+MAX_NUMBERS = 20  # numbers one typed message may pick at once
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def typed_choices(capabilities: Capabilities) -> bool:
+    """Whether a chat on this channel answers choices by typing their numbers."""
+    return capabilities.max_buttons == 0
+
+
+def as_shown(view: MessageView, capabilities: Capabilities) -> tuple[MessageView, tuple[str, ...]]:
+    """The view as the channel shows it (choices it cannot carry as buttons become numbered
+    lines) and, where numbers are typed, the actions they stand for (option 1 first)."""
+    options = view.flat_choices()
+    if len(options) <= capabilities.max_buttons:
+        return view, ()
+    actions = tuple(c.action for c in options) if typed_choices(capabilities) else ()
+    return numbered(view), actions
+
+
+def typed_numbers(typed: str) -> tuple[int, ...] | None:
+    """The numbers a message consists of ("2", "2.", "1, 3", "1 3"), or None if it is not
+    just numbers (ASCII digits only: "²" and "①" are not typed numbers)."""
+    parts = [part.rstrip(".") for part in _SEPARATORS.split(typed.strip()) if part]
+    if not parts or len(parts) > MAX_NUMBERS:
+        return None
+    if not all(part.isascii() and part.isdigit() and len(part) <= 6 for part in parts):
+        return None
+    return tuple(int(part) for part in parts)
 
 
 def numbered(view: MessageView) -> MessageView:

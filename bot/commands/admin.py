@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC
 from typing import Any
 
+from bot.channels.links import ChannelLinks
 from bot.clock import Clock
 from bot.commands.admin_texts import admin_text
 from bot.commands.base import (
@@ -23,9 +24,9 @@ from bot.commands.base import (
     Reply,
     UsageError,
 )
-from bot.heads.service import AlertService
-from storage.alerts import UnknownAgency
+from bot.heads.invites import RoleInvites
 from storage.audit import AuditRow, AuditStore
+from storage.invites import UnknownAgency
 from storage.roles import AgencyRow, GrantRow, RoleStore
 
 ROLE_NAMES = ("head", "inspector", "admin")
@@ -63,18 +64,18 @@ class AdminCommands:
         roles: RoleStore,
         audit_store: AuditStore,
         audit: AuditLog,
-        alerts: AlertService,
+        invites: RoleInvites,
         clock: Clock,
-        bot_username: Callable[[], str | None],
+        links: ChannelLinks,
         env_role: Callable[[str, str, str], bool],
         on_roles_changed: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self.roles = roles
         self.audit_store = audit_store
         self.audit = audit
-        self.alerts = alerts
+        self.invites = invites
         self.clock = clock
-        self.bot_username = bot_username
+        self.links = links  # the deep links an invitation is opened with, by channel
         self.env_role = env_role  # (role, channel, external id) → granted by the environment
         self.on_roles_changed = on_roles_changed
 
@@ -110,11 +111,13 @@ class AdminCommands:
             raise UsageError(admin_text(lang, "invite_usage"))
         agency = args[1] if role == "head" else None
         try:
-            payload = await self.alerts.invite(role, agency)
+            payload = await self.invites.invite(role, agency)
         except UnknownAgency:
             raise UsageError(admin_text(lang, "invite_unknown_agency", code=agency)) from None
-        username = self.bot_username()
-        link = f"https://t.me/{username or '<bot>'}?start={payload}"
+        # One link per channel that has deep links (the bare code, what `/start` takes, when
+        # none has).
+        drafts = self.links.drafts(payload)
+        link = "\n".join(d.url for d in drafts) or payload
         name = await self.roles.agency(agency) if agency else None
         await self.audit.record(
             actor=caller,
@@ -124,7 +127,7 @@ class AdminCommands:
         )
         who = admin_text(lang, f"role_{role}", agency=name.name if name else agency)
         text = admin_text(lang, "invite_link", role=who, link=link)
-        if not username:
+        if not all(d.ready for d in drafts):
             text += admin_text(lang, "invite_no_username")
         return Reply(text)
 

@@ -42,9 +42,8 @@ from bot.commands.base import (
     UsageError,
 )
 from bot.commands.head_texts import HELP, head_text
-from bot.conversation.head_views import alert_text
+from bot.conversation.views import Forms, ViewRenderer
 from bot.heads.service import AlertService
-from bot.texts import head_text as alert_button_text
 from scoring.sipas import DEFAULT_MIN_SAMPLE, IndexRule
 from storage import head_views
 from storage.mutes import MuteStore
@@ -53,7 +52,6 @@ MAX_MUTE_HOURS = 72
 LATE_LINES = 30
 ALERTS_SHOWN = 3  # oldest first; handled ones leave the list
 DEFAULT_THRESHOLD = 90.0
-ALERT_PREFIX = "k"  # the existing alert buttons: k:<id>:a (acknowledged) | k:<id>:d (handled)
 _HOURS = re.compile(r"^(\d{1,4})\s*(h|giờ|gio|hours?)?$", re.IGNORECASE)
 _UNMUTE = frozenset({"0", "off", "tat", "tắt", "on", "bat", "bật"})
 
@@ -66,6 +64,7 @@ class HeadCommands:
         *,
         engine: AsyncEngine,
         alerts: AlertService,
+        forms: Forms,
         audit: AuditLog,
         dialogs: DialogStarter,
         clock: Clock,
@@ -73,6 +72,8 @@ class HeadCommands:
     ) -> None:
         self._engine = engine
         self._alerts = alerts
+        # Alerts read as the pushed ones do: rendered from their codes in the caller's language.
+        self._views = ViewRenderer(forms, today=lambda: clock.local_now().date())
         self._audit = audit
         self._dialogs = dialogs
         self._clock = clock
@@ -220,12 +221,9 @@ class HeadCommands:
             return [Reply(head_text(lang, "alerts_none"))]
         replies = []
         for alert_id, payload, _complaint in found:
-            buttons = [
-                Button(alert_button_text(lang, "ack"), f"{ALERT_PREFIX}:{alert_id}:a"),
-                Button(alert_button_text(lang, "done"), f"{ALERT_PREFIX}:{alert_id}:d"),
-            ]
-            text = alert_text({**payload, "alert_id": alert_id}, lang)
-            replies.append(Reply(text, buttons=[buttons]))
+            view = await self._views.render("alert", {**payload, "alert_id": alert_id}, lang)
+            buttons = [[Button(c.label, c.action) for c in row] for row in view.choices]
+            replies.append(Reply(view.text, buttons=buttons))
         # Few messages per command (a chat takes about one a second): the count heads the
         # first, the rest are one /alerts away once these are handled.
         first, last = replies[0], replies[-1]

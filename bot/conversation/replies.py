@@ -4,6 +4,8 @@ Updates are handled one at a time, so waiting for one chat's send budget must no
 others: each chat's replies go out in a task of their own, behind that chat's earlier ones.
 Every message spends the same per-chat and per-channel budget as the outbox (`pace`, the
 dispatcher's `slot`); a "retry later" with a delay (a 429) waits that long and tries again.
+On a channel where numbers are typed, a delivered reply's numbered choices become the chat's
+pending choices (`bot.channels.choices`), as the outbox's sends do.
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 
 from bot.channels.base import Channel, MessageView, RetryLater, Sent
-from bot.channels.numbered import numbered
+from bot.channels.choices import ChoiceMemory, remember_choices
+from bot.channels.numbered import as_shown
 from bot.channels.pieces import pieces
+from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3
@@ -27,10 +32,17 @@ class ReplyQueue:
     """Sends replies per chat in order, within the channel's limits."""
 
     def __init__(
-        self, *, pace: Pace | None = None, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self,
+        *,
+        pace: Pace | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        choices: ChoiceMemory | None = None,
+        now: Callable[[], datetime] = utcnow,
     ) -> None:
         self._pace = pace
         self._sleep = sleep
+        self._choices = choices
+        self._now = now
         self._locks: dict[tuple[str, int], asyncio.Lock] = {}
         self._queued: dict[tuple[str, int], int] = {}  # batches waiting or sending, per chat
         self._tasks: set[asyncio.Task[None]] = set()
@@ -73,11 +85,12 @@ class ReplyQueue:
         try:
             async with lock:
                 for view in views:
-                    shown = view
-                    if len(view.flat_choices()) > channel.capabilities.max_buttons:
-                        shown = numbered(view)
+                    shown, actions = as_shown(view, channel.capabilities)
+                    delivered = True
                     for piece in pieces(shown, channel.capabilities):
-                        await self._send(channel, chat_id, external_id, piece)
+                        delivered = await self._send(channel, chat_id, external_id, piece)
+                    if delivered:
+                        await remember_choices(self._choices, chat_id, actions, now=self._now)
         finally:
             self._queued[key] -= 1
             if not self._queued[key]:
@@ -86,7 +99,8 @@ class ReplyQueue:
 
     async def _send(
         self, channel: Channel, chat_id: int, external_id: str, view: MessageView
-    ) -> None:
+    ) -> bool:
+        """Send one message; whether it was delivered."""
         for attempt in range(ATTEMPTS):
             if self._pace is not None:
                 async with self._pace(channel.name, chat_id):
@@ -94,7 +108,7 @@ class ReplyQueue:
             else:
                 outcome = await channel.send(external_id, view)
             if isinstance(outcome, Sent):
-                return
+                return True
             if isinstance(outcome, RetryLater) and outcome.after is not None:
                 if attempt < ATTEMPTS - 1:
                     await self._sleep(min(outcome.after, MAX_WAIT))
@@ -103,4 +117,5 @@ class ReplyQueue:
                 "replies: not delivered",
                 extra={"channel": channel.name, "chat_id": chat_id, "outcome": repr(outcome)},
             )
-            return
+            return False
+        return False

@@ -5,9 +5,12 @@ An adapter turns its platform's update into a neutral event (`bot.channels.inbou
 database: past it the chat gets one warning, then silence for a while; a recorded survey answer
 gives its unit back), then routes:
 
-- text: an open admin or head dialog, else a head's owed note or a typed survey answer;
+- text: an open admin or head dialog; on a channel without buttons, a number (or "1, 3", or
+  "Xong") that picks from the chat's pending choices, handled as the press it stands for;
+  else a head's owed note or a typed survey answer;
 - a command: everyone's (`/start`, `/help`, `/stop`, `/language`, `/status`) to the survey
-  service, the modules' (admin, head, questionnaire editor, `/cancel`) to the dispatcher;
+  and case-linking services, the modules' (admin, head, questionnaire editor, `/cancel`) to
+  the dispatcher;
 - a press, decoded strictly (`bot.channels.actions`): a survey answer, an alert button, a
   follow-up, a module's button; anything the bot did not make gets a polite "no longer valid",
   is counted, and is never looked up;
@@ -15,12 +18,13 @@ gives its unit back), then routes:
 
 It returns a `Reaction`: what the adapter must do at once (a short notice on the pressed
 button, an in-place edit where the channel `edits_in_place`, buttons to clear under an answered
-prompt). Replies are queued with `deliver` after that, through the per-channel pacing.
+prompt). Replies are queued with `deliver` after that, through the per-channel pacing. A typed
+pick has no button to show a notice on: its notice becomes a reply, and where the channel
+cannot edit, a multi-choice pick is confirmed by a reply listing the picks so far.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.channels.actions import (
@@ -44,38 +48,30 @@ from bot.channels.inbound import (
     Text,
     Unsubscribed,
 )
-from bot.channels.numbered import pick
+from bot.channels.numbered import typed_choices
 from bot.commands.base import Caller
 from bot.conversation.questions import answered_text, question_choices
+from bot.conversation.reaction import Edit, Reaction
 from bot.conversation.replies import ReplyQueue
+from bot.conversation.typed import (
+    OutOfRange,
+    Picks,
+    might_pick,
+    out_of_range_text,
+    picks_text,
+    read_typed,
+    survey_options,
+)
 from bot.conversation.wording import say, say_head
-from bot.heads.service import AlertService
-from bot.survey.service import SurveyService
+from bot.heads.loop import AlertLoop
+from bot.survey.linking import CaseLinking
+from bot.survey.service import PressResult, SurveyService
+from storage.pending_choices import PendingChoiceStore
 
 if TYPE_CHECKING:
     from bot.services import ChatCommands
 
 NOTICE_LIMIT = 200  # characters in a callback answer
-
-
-@dataclass(slots=True)
-class Edit:
-    """Change the pressed message: its text and choices, or only its choices."""
-
-    view: MessageView
-    choices_only: bool = False
-
-
-@dataclass(slots=True)
-class Reaction:
-    """What the adapter does right away; then `Router.deliver` queues the replies."""
-
-    answer: bool = True  # answer the press (False: the update is dropped silently)
-    notice: str | None = None  # short text on the pressed button
-    edit: Edit | None = None  # replace the pressed message
-    clear_choices_of: str | None = None  # message id whose buttons go (a typed answer)
-    replies: list[MessageView] = field(default_factory=list)
-    caller: Caller | None = None
 
 
 class Router:
@@ -85,14 +81,18 @@ class Router:
         self,
         *,
         surveys: SurveyService,
+        linking: CaseLinking,
         replies: ReplyQueue,
-        alerts: AlertService | None = None,
+        alerts: AlertLoop | None = None,
         commands: ChatCommands | None = None,
+        choices: PendingChoiceStore | None = None,
     ) -> None:
         self._surveys = surveys
+        self._linking = linking
         self._alerts = alerts
         self._commands = commands
         self._replies = replies
+        self._choices = choices
 
     def deliver(self, channel: Channel, reaction: Reaction) -> None:
         """Queue the reaction's replies behind the chat's earlier ones."""
@@ -123,9 +123,9 @@ class Router:
             case Text(chat=chat, text=text):
                 return await self._text(chat, text, channel)
             case LinkCode(chat=chat, code=code):
-                return await self._text(chat, code, channel)
+                return await self._text(chat, code, channel, picks=False)
             case SharedPhone(chat=chat, phone=phone, own=own):
-                await self._surveys.on_contact(chat, phone, own=own, private=chat.private)
+                await self._linking.on_contact(chat, phone, own=own, private=chat.private)
             case Media(chat=chat):
                 if chat.private:
                     await self._surveys.on_media(chat)
@@ -185,7 +185,7 @@ class Router:
         if not chat.private:
             return Reaction()
         caller = await self._wired_caller(chat)
-        await self._surveys.on_start(chat, payload)
+        await self._linking.on_start(chat, payload)
         await self._refresh_menu(caller)
         return Reaction()
 
@@ -207,7 +207,7 @@ class Router:
             await self._surveys.on_language(chat, args[0] if args else None)
             return Reaction()
         if name == "status":
-            await self._surveys.on_status(chat, " ".join(args) or None)
+            await self._linking.on_status(chat, " ".join(args) or None)
             return Reaction()
         commands = self._commands
         if commands is None or not chat.private:
@@ -222,9 +222,11 @@ class Router:
 
     # -- text ------------------------------------------------------------------------------
 
-    async def _text(self, chat: ChatRef, text: str, channel: Channel) -> Reaction:
-        """An open dialog's step; else a head's note or a typed survey answer (the buttons of
-        the question it answered are cleared where the channel can edit)."""
+    async def _text(
+        self, chat: ChatRef, text: str, channel: Channel, *, picks: bool = True
+    ) -> Reaction:
+        """An open dialog's step; else a typed pick; else a head's note or a typed survey answer
+        (the buttons of the question it answered are cleared where the channel can edit)."""
         if not chat.private:
             return Reaction()
         if self._commands is not None:
@@ -232,9 +234,9 @@ class Router:
             replies = await self._commands.dispatcher.text(caller, text)
             if replies is not None:
                 return Reaction(replies=[reply.view() for reply in replies], caller=caller)
-        typed = await self._typed_option(chat, text, channel)
-        if typed is not None:
-            return await self._answer(chat, typed, channel)
+            typed = await self._typed_pick(caller, chat, text, channel) if picks else None
+            if typed is not None:
+                return typed
         result = await self._surveys.on_text(chat, text)
         if result is None:
             return Reaction()
@@ -243,21 +245,53 @@ class Router:
             return Reaction()
         return Reaction(clear_choices_of=result.prompt_message_id)
 
-    async def _typed_option(
-        self, chat: ChatRef, text: str, channel: Channel
-    ) -> SurveyAnswer | None:
-        """On a channel without buttons, a typed number picks that numbered option of the
-        open question (a free-text question takes numbers as its answer)."""
-        if channel.capabilities.buttons or not text.strip().rstrip(".").isdigit():
+    async def _typed_pick(
+        self, caller: Caller, chat: ChatRef, text: str, channel: Channel
+    ) -> Reaction | None:
+        """On a channel without buttons, a typed number of the chat's pending choices is the
+        press of that option; None when the text picks nothing (it goes on as text).
+
+        Pending survey options count only while their survey awaits an answer, and not under
+        a free-text question (whose answer may well be a number)."""
+        if self._choices is None or not typed_choices(channel.capabilities):
             return None
-        awaiting = await self._surveys.awaiting_question(chat)
-        if awaiting is None or awaiting.question.kind == "text":
+        if not might_pick(text):
             return None
-        rows = question_choices(
-            awaiting.survey_id, awaiting.question, awaiting.language, draft=awaiting.draft
-        )
-        action = pick([choice for row in rows for choice in row], text)
-        return None if action is None else decode_answer(action)
+        pending = await self._choices.pending(caller.chat_id)
+        if pending is None:
+            return None
+        options = survey_options(pending.actions)
+        if options is not None:
+            awaiting = await self._surveys.awaiting_question(chat)
+            if awaiting is None or awaiting.survey_id != options.survey_id:
+                return None
+            if awaiting.question.code == options.code and awaiting.question.kind == "text":
+                return None
+        typed = read_typed(text, pending.actions, multi=options is not None and options.multi)
+        match typed:
+            case None:
+                return None
+            case OutOfRange(count=count):
+                view = MessageView(out_of_range_text(caller.language, count))
+                return Reaction(replies=[view], caller=caller)
+            case Picks(actions=actions) if len(actions) > 1:
+                reaction = await self._typed_multi(chat, actions, channel)
+            case Picks(actions=actions):
+                reaction = await self._press(Press(chat, actions[0]), channel)
+        return reaction.as_replies(caller)
+
+    async def _typed_multi(
+        self, chat: ChatRef, actions: tuple[str, ...], channel: Channel
+    ) -> Reaction:
+        """Several options of a multi-choice question typed at once ("1, 3"): each is pressed
+        in turn, until one of them answers the question."""
+        presses = [press for action in actions if (press := decode_answer(action)) is not None]
+        result = PressResult()
+        for press in presses:
+            result = await self._surveys.on_press(chat, press.survey_id, press.code, press.value)
+            if result.toggled is None:
+                break
+        return await self._answered(chat, presses[-1], result, channel)
 
     # -- presses ---------------------------------------------------------------------------
 
@@ -267,21 +301,21 @@ class Router:
         action = decode(event.action, owns_module=owns)
         match action:
             case AlertPress() if self._alerts is not None:
-                return await self._alert_press(event.chat, action)
+                return await self._alert_press(event.chat, action, channel)
             case FollowUp() if self._alerts is not None:
                 return await self._follow_up(event.chat, action, channel)
             case ModuleAction(data=data) if commands is not None:
                 return await self._module_press(event, data, channel)
             case SurveyAnswer():
                 return await self._answer(event.chat, action, channel)
-        return self._stale(event.chat, "malformed")
+        return self._stale(event.chat, "malformed", channel)
 
-    def _stale(self, chat: ChatRef, reason: str) -> Reaction:
+    def _stale(self, chat: ChatRef, reason: str, channel: Channel) -> Reaction:
         """A press the bot cannot honour: politely, counted, nothing looked up."""
         self._refused(reason)
-        return Reaction(notice=say(chat.language, "stale_button"))
+        return Reaction(notice=say(chat.language, "stale_button", buttons=_buttons(channel)))
 
-    async def _alert_press(self, chat: ChatRef, press: AlertPress) -> Reaction:
+    async def _alert_press(self, chat: ChatRef, press: AlertPress, channel: Channel) -> Reaction:
         """A head pressed Đã tiếp nhận / Đã xử lý under an alert."""
         assert self._alerts is not None
         code = "a" if press.action == "ack" else "d"
@@ -290,16 +324,17 @@ class Router:
             self._refused("alert")
         if notice == "ask_note_sent":
             return Reaction()
-        return Reaction(notice=say_head(chat.language, notice))
+        return Reaction(notice=say_head(chat.language, notice, buttons=_buttons(channel)))
 
     async def _follow_up(self, chat: ChatRef, press: FollowUp, channel: Channel) -> Reaction:
         """The citizen answered whether the handled complaint satisfied them."""
         assert self._alerts is not None
         notice = await self._alerts.on_follow_up(chat, press.alert_id, press.satisfied)
+        buttons = _buttons(channel)
         text = (
-            say_head(chat.language, notice)
+            say_head(chat.language, notice, buttons=buttons)
             if notice == "follow_up_thanks"
-            else say(chat.language, notice)
+            else say(chat.language, notice, buttons=buttons)
         )
         edits = channel.capabilities.edits_in_place
         edit = Edit(MessageView(""), choices_only=True) if edits else None
@@ -321,13 +356,21 @@ class Router:
         return Reaction(notice=notice, edit=edit, replies=views, caller=caller)
 
     async def _answer(self, chat: ChatRef, press: SurveyAnswer, channel: Channel) -> Reaction:
-        """Record a pressed answer; show the choice in place where the channel can edit."""
+        """Record a pressed answer."""
         result = await self._surveys.on_press(chat, press.survey_id, press.code, press.value)
+        return await self._answered(chat, press, result, channel)
+
+    async def _answered(
+        self, chat: ChatRef, press: SurveyAnswer, result: PressResult, channel: Channel
+    ) -> Reaction:
+        """Show what a pressed answer did: the choice in place where the channel can edit; a
+        multi-choice pick in the keyboard, or else in a short confirmation."""
         if result.notice == "stale_button":
             self._refused("survey")
         if result.answered is not None:
             self._refund(chat)
-        notice = say(result.language, result.notice) if result.notice else None
+        buttons = _buttons(channel)
+        notice = say(result.language, result.notice, buttons=buttons) if result.notice else None
         edits = channel.capabilities.edits_in_place
         if result.answered is not None and edits:
             question, given = result.answered
@@ -336,11 +379,19 @@ class Router:
             return Reaction(notice=notice, edit=Edit(MessageView(text)))
         if result.toggled is not None:
             question, picks, _number, _total = result.toggled
-            choices = question_choices(press.survey_id, question, result.language, draft=picks)
             if edits:
+                choices = question_choices(press.survey_id, question, result.language, draft=picks)
                 edit = Edit(MessageView("", choices), choices_only=True)
                 return Reaction(notice=notice, edit=edit)
+            confirm = picks_text(question, picks, result.language, buttons=buttons)
+            caller = await self._wired_caller(chat)
+            return Reaction(notice=notice, replies=[MessageView(confirm)], caller=caller)
         return Reaction(notice=notice)
+
+
+def _buttons(channel: Channel) -> bool:
+    """Whether texts may speak of buttons on this channel."""
+    return channel.capabilities.buttons
 
 
 def _nothing(_data: str) -> bool:

@@ -8,8 +8,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.channels.links import ChannelLinks
 from bot.onestop.dossier import Dossier, SchemaError, contract_fields
-from bot.onestop.links import KeyRing, telegram_link, token_hash, web_link
+from bot.onestop.links import KeyRing, token_hash, web_link
 from storage.intake import IntakeStore
 from storage.intake_records import CaseEventRecord, IntakeOutcome
 from storage.models import utcnow
@@ -51,6 +52,8 @@ class IntakeService:
         store: IntakeStore,
         link_key: KeyRing,
         public_url: str,
+        links: ChannelLinks,
+        on_accepted: Callable[[], None] = lambda: None,
         relink: Callable[[str, str, str, str], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
@@ -58,17 +61,18 @@ class IntakeService:
         # Gives a case a new link when its key was retired: (case, token hash, kid, old kid).
         self._relink = relink
         self._public_url = public_url
-        self.telegram_username: str | None = None
-        self.on_accepted: Callable[[], None] = lambda: None
+        self._links = links
+        # Told when a delivery created a case event (the survey loop wakes on it).
+        self._on_accepted = on_accepted
 
     async def close(self) -> None:
         await self._store.close()
 
     def links(self, case_code: str, token: str | None = None) -> dict[str, str | None]:
         token = token or self._keys.token(case_code)
-        username = self.telegram_username
+        # The receipt's fields (interfaces.md): a chat link once its channel can make one.
         return {
-            "telegram": telegram_link(username, token) if username else None,
+            "telegram": self._links.url("telegram", token),
             "zalo": None,
             "web": web_link(self._public_url, token),
         }
@@ -85,7 +89,7 @@ class IntakeService:
         outcome = await self._store.record(record)
         token = await self._case_token(dossier.case_code, outcome.link_key_id, token)
         if outcome.created:
-            self.on_accepted()
+            self._on_accepted()
         return IntakeReply(created=outcome.created, body=self._body(dossier, outcome, token))
 
     async def _case_token(self, case_code: str, kid: str | None, token: str) -> str:

@@ -55,10 +55,6 @@ def phone_hash(key: bytes, phone: str) -> str | None:
     return hmac.digest(key, b"phone:" + digits.encode("ascii"), "sha256").hex()
 
 
-def telegram_link(bot_username: str, token: str) -> str:
-    return f"https://t.me/{bot_username}?start={token}"
-
-
 def web_link(public_url: str, token: str) -> str:
     return f"{public_url}/s/{token}"
 

@@ -1,23 +1,39 @@
 """The outbox's sender for any channel: render a claimed row as a view, hand it to the adapter.
 
 The view is worded for the channel (`buttons=False` where it has none) and, where the channel
-cannot carry the choices as buttons, they become numbered lines in the text.
+cannot carry the choices as buttons, they become numbered lines in the text. On a channel
+where numbers are typed, a delivered message's numbers are recorded as the chat's pending
+choices in the same step, so the router knows what the chat's next "2" means.
 """
 
 from __future__ import annotations
 
-from bot.channels.base import Channel, Failed, SendOutcome
-from bot.channels.numbered import numbered
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.channels.base import Channel, Failed, SendOutcome, Sent
+from bot.channels.choices import ChoiceMemory, remember_choices
+from bot.channels.numbered import as_shown
 from bot.conversation.views import ViewRenderer
+from storage.models import utcnow
 from storage.outbox import ClaimedMessage
 
 
 class ChannelSender:
     """The dispatcher's `Sender` for one channel adapter."""
 
-    def __init__(self, channel: Channel, renderer: ViewRenderer) -> None:
+    def __init__(
+        self,
+        channel: Channel,
+        renderer: ViewRenderer,
+        *,
+        choices: ChoiceMemory | None = None,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
         self._channel = channel
         self._renderer = renderer
+        self._choices = choices
+        self._now = now
         self.channel = channel.name
 
     async def send(self, message: ClaimedMessage) -> SendOutcome:
@@ -28,6 +44,8 @@ class ChannelSender:
             )
         except (KeyError, LookupError, ValueError, TypeError) as exc:
             return Failed(f"cannot render {message.kind}: {exc}")
-        if len(view.flat_choices()) > capabilities.max_buttons:
-            view = numbered(view)
-        return await self._channel.send(message.external_id, view)
+        shown, actions = as_shown(view, capabilities)
+        outcome = await self._channel.send(message.external_id, shown)
+        if isinstance(outcome, Sent):
+            await remember_choices(self._choices, message.chat_id, actions, now=self._now)
+        return outcome

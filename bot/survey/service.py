@@ -1,4 +1,6 @@
-"""Survey use cases behind the chat channels, channel-neutral.
+"""The survey with citizens behind the chat channels, channel-neutral: opening, resuming and
+answering it (by press or text), media, `/stop`, `/help`, `/language`, and the sweep of
+reminders and expiry. Linking chats to cases is `bot.survey.linking`.
 
 A channel adapter turns an update into one of the `on_*` calls and renders what comes back.
 Everything said to the citizen is queued in the outbox (in the same transaction as the change
@@ -9,21 +11,19 @@ short callback notice are left to the adapter, because they belong to the press 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from bot.channels.inbound import ChatRef
 from bot.clock import Clock
-from bot.onestop.links import TOKEN_RE, KeyRing, token_hash
 from bot.survey.engine import AnswerError, Given, Toggle, next_question, parse_button, parse_text
 from bot.survey.engine import progress as survey_progress
 from bot.survey.forms import FormCache
 from bot.survey.intents import question_intent, text_intent
 from bot.survey.questionnaire import Question, Questionnaire, builtin
+from bot.survey.results import Awaiting, PressResult, TextResult
 from scheduler.quiet import next_allowed
-from storage.case_links import PHONE, RESTARTABLE, CaseInfo, CaseLinkStore, Restart
+from storage.case_links import RESTARTABLE, CaseInfo, Restart
 from storage.chats import ChatRow, ChatStore
 from storage.outbox import OutboxIntent, OutboxStore
 from storage.questionnaires import QuestionnaireStore
@@ -42,43 +42,6 @@ __all__ = [
     "text_intent",
 ]
 LANGUAGES = ("vi", "en")
-# What a `/start` payload can be: a deep link carries at most 64 of A-Za-z0-9_-.
-START_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-
-@dataclass(frozen=True, slots=True)
-class PressResult:
-    """What a button press did, for the adapter to show in place.
-
-    `notice` is a short callback answer; `answered` is the question now answered (with the
-    answer) whose message should lose its buttons, asked as number `position[0]` of
-    `position[1]`; `toggled` is a multi-choice question whose keyboard should show the picks.
-    """
-
-    notice: str | None = None
-    answered: tuple[Question, Given] | None = None
-    position: tuple[int, int] = (0, 0)
-    toggled: tuple[Question, tuple[str, ...], int, int] | None = None
-    language: str = "vi"
-
-
-@dataclass(frozen=True, slots=True)
-class Awaiting:
-    """The open question a chat's typed message would answer."""
-
-    survey_id: int
-    question: Question
-    draft: tuple[str, ...]
-    language: str
-
-
-@dataclass(frozen=True, slots=True)
-class TextResult:
-    """A typed answer was recorded: the earlier prompt (if known) should lose its buttons."""
-
-    prompt_message_id: str | None
-    answered: tuple[Question, Given]
-    language: str
 
 
 def _given(row: AnswerRow) -> Given:
@@ -91,18 +54,16 @@ def _given(row: AnswerRow) -> Given:
 
 
 class SurveyService:
-    """The conversation with citizens: linking, surveys, commands."""
+    """The survey with citizens and the commands about it."""
 
     def __init__(
         self,
         *,
         chats: ChatStore,
-        links: CaseLinkStore,
         questionnaires: QuestionnaireStore,
         surveys: SurveyStore,
         outbox: OutboxStore,
         clock: Clock,
-        link_key: KeyRing,
         survey_statuses: tuple[int, ...],
         reminder_after: timedelta,
         expiry: timedelta,
@@ -110,25 +71,21 @@ class SurveyService:
         forms: FormCache | None = None,
         wake: Callable[[], None] = lambda: None,
         on_completed: Callable[[int], Awaitable[object]] | None = None,
-        on_invite: Callable[[int, str], Awaitable[None]] | None = None,
         on_note: Callable[[int, str], Awaitable[bool]] | None = None,
     ) -> None:
         self.chats = chats
-        self.links = links
         self.questionnaires = questionnaires
         self.surveys = surveys
         self.outbox = outbox
         self.forms = forms or FormCache(questionnaires)
         self.clock = clock
-        self._keys = link_key
         self.survey_statuses = survey_statuses
         self.reminder_after = reminder_after
         self.expiry = expiry
         self.quiet_window = quiet_window
         self.wake = wake
-        # Heads' alerts and role invitations, when the composition root wires them in.
+        # Heads' alerts and notes, when the composition root wires them in.
         self.on_completed = on_completed
-        self.on_invite = on_invite
         self.on_note = on_note
 
     async def ensure_form(self) -> int:
@@ -144,7 +101,8 @@ class SurveyService:
         allowed = next_allowed(local, self.quiet_window)
         return self.clock.utcnow() if allowed == local else self.clock.to_utc(allowed)
 
-    async def _chat(self, chat: ChatRef) -> ChatRow:
+    async def chat_row(self, chat: ChatRef) -> ChatRow:
+        """The chat's row, created on first contact (in the app's language if we have it)."""
         language = chat.language if chat.language in LANGUAGES else "vi"
         return await self.chats.chat(
             channel=chat.channel,
@@ -153,47 +111,14 @@ class SurveyService:
             now=self.clock.utcnow(),
         )
 
-    async def _say(self, *intents: OutboxIntent) -> None:
+    async def say(self, *intents: OutboxIntent) -> None:
+        """Queue what is said to chats and wake the dispatchers."""
         await self.outbox.enqueue(list(intents), now=self.clock.utcnow())
         self.wake()
 
-    # -- commands --------------------------------------------------------------------------
+    # -- after a link ----------------------------------------------------------------------
 
-    async def on_start(self, chat: ChatRef, payload: str | None) -> None:
-        """Welcome a chat, or link the case behind a receipt's payload to it."""
-        row = await self._chat(chat)
-        if row.opted_out or row.blocked:
-            await self.chats.set_chat(
-                row.id, now=self.clock.utcnow(), opted_out=False, blocked_at=None
-            )
-        if not payload:
-            await self._say(text_intent(row.id, "welcome", keyboard="contact"))
-            return
-        if not START_PAYLOAD.fullmatch(payload):
-            # Not something the bot ever prints (a deep link's payload is at most 64 of
-            # A-Za-z0-9_-): crafted, never looked up.
-            await self._say(text_intent(row.id, "link_unknown"))
-            return
-        if self.on_invite is not None and payload.startswith("i") and len(payload) == 23:
-            await self.on_invite(row.id, payload)
-            return
-        case = (
-            await self.links.case_by_token(token_hash(payload), key_ids=self._keys.ids)
-            if TOKEN_RE.match(payload)
-            else None
-        )
-        if case is None:
-            await self._say(text_intent(row.id, "link_unknown"))
-            return
-        holder = await self.links.link(case.code, row.id, via="start", now=self.clock.utcnow())
-        if holder != row.id:
-            await self._say(text_intent(row.id, "link_taken"))
-            return
-        key = "already_linked" if case.linked_chat == row.id else "linked"
-        await self._say(text_intent(row.id, key, code=case.code, procedure=case.procedure_name))
-        await self._after_link(case, row.id)
-
-    async def _after_link(self, case: CaseInfo, chat_id: int) -> None:
+    async def after_link(self, case: CaseInfo, chat_id: int) -> None:
         """Start the survey now if the case is already at the survey status, or resume it."""
         if case.survey_id is None:
             if case.status in self.survey_statuses:
@@ -209,98 +134,31 @@ class SurveyService:
             # A survey nobody has answered yet (e.g. just restarted by a takeover) is
             # introduced like an invitation.
             intro = None if answers else "invite"
-            await self._say(
+            await self.say(
                 await self._question_intent(
                     survey, answers, intro=intro, procedure=case.procedure_name
                 )
             )
         elif survey.status == "expired":
-            await self._say(text_intent(chat_id, "link_expired", code=case.code))
+            await self.say(text_intent(chat_id, "link_expired", code=case.code))
 
-    async def on_contact(
-        self, chat: ChatRef, phone: str, *, own: bool, private: bool = True
-    ) -> None:
-        """Link every case filed with the citizen's own phone number, shared in a private
-        chat (in a group, the group's members would all follow the cases)."""
-        row = await self._chat(chat)
-        if not private:
-            await self._say(text_intent(row.id, "contact_private"))
-            return
-        if not own:
-            await self._say(text_intent(row.id, "contact_not_own", keyboard="contact"))
-            return
-        hashed = self._keys.phone_hash(phone)
-        cases = await self.links.cases_by_phone(self._keys.phone_hashes(phone)) if hashed else []
-        linked: list[CaseInfo] = []
-        for case in cases:
-            held = await self.link_by_phone(case, row.id)
-            if held is not None:
-                linked.append(held)
-        if hashed:
-            await self.chats.set_chat(
-                row.id, now=self.clock.utcnow(), phone_hash=hashed.value, phone_key_id=hashed.key_id
-            )
-        if not linked:
-            await self._say(text_intent(row.id, "contact_none", keyboard="remove"))
-            return
-        codes = ", ".join(case.code for case in linked)
-        await self._say(
-            text_intent(row.id, "contact_linked", keyboard="remove", count=len(linked), codes=codes)
-        )
-        for case in linked:
-            await self._after_link(case, row.id)
-
-    async def link_by_phone(self, case: CaseInfo, chat_id: int) -> CaseInfo | None:
-        """Link a case to a chat that proved the case's phone number (a Telegram contact of
-        its own, a phone shared on Zalo); return the case as it is now if the chat holds it.
-
-        A chat that proved the phone takes the case over from a chat that only had the token
-        (whoever scanned the receipt first: possibly the officer who printed it). The
-        displaced chat is told once, in its own language, and gets nothing more about the
-        case: its queued notices and questions are dropped, its buttons for the case answer
-        "no longer valid", its typed text no longer reaches the survey.
-
-        The survey, if unfinished (invited, in progress, or stopped by the displaced chat),
-        starts again from its first question for the new holder, on the same questionnaire
-        version, with a full expiry: the earlier answers are not the citizen's and are
-        dropped (their five-level values stay in the link history for integrity checks). A
-        survey completed before the takeover is kept — nobody had proved the phone then; the
-        history row records the takeover beside it. A chat linked by phone keeps its cases.
-        """
-        now = self.clock.utcnow()
-        restart: Restart | None = None
-        if case.survey_id is not None:
-            found = await self.surveys.survey(case.survey_id)
-            if found is not None and found[0].status in RESTARTABLE:
-                form = await self.forms.get(found[0].version)
-                first = next_question(form, {})
-                if first is not None:
-                    restart = Restart(found[0].id, first.code, now + self.expiry)
-        notice_at = self.unprompted_at()
-
-        def tell(previous: int) -> list[OutboxIntent]:
-            return [text_intent(previous, "link_moved", not_before=notice_at, code=case.code)]
-
-        outcome = await self.links.claim(
-            case.code, chat_id, how=PHONE, now=now, restart=restart, tell_previous=tell
-        )
-        if outcome.holder != chat_id:
+    async def restart(self, survey_id: int) -> Restart | None:
+        """How an unfinished survey starts again for a chat that takes its case over: from
+        its first question, on the same questionnaire version, with a full expiry; None if
+        the survey is finished (or gone)."""
+        found = await self.surveys.survey(survey_id)
+        if found is None or found[0].status not in RESTARTABLE:
             return None
-        if outcome.previous is not None:
-            log.info(
-                "case taken over by phone",
-                extra={
-                    "chat_id": chat_id,
-                    "previous_chat_id": outcome.previous,
-                    "survey_restarted": outcome.survey_restarted,
-                },
-            )
-            self.wake()
-        return await self.links.case_by_code(case.code) or case
+        first = next_question(await self.forms.get(found[0].version), {})
+        if first is None:
+            return None
+        return Restart(found[0].id, first.code, self.clock.utcnow() + self.expiry)
+
+    # -- commands --------------------------------------------------------------------------
 
     async def on_stop(self, chat: ChatRef) -> None:
         """Opt the chat out of everything (confirmed); /start opts back in."""
-        row = await self._chat(chat)
+        row = await self.chat_row(chat)
         await self.chats.opt_out(
             row.id, now=self.clock.utcnow(), intents=[text_intent(row.id, "stopped")]
         )
@@ -308,52 +166,21 @@ class SurveyService:
 
     async def on_unsubscribed(self, chat: ChatRef) -> None:
         """The user unfollowed or blocked us: nothing more is sent until they come back."""
-        row = await self._chat(chat)
+        row = await self.chat_row(chat)
         await self.chats.set_chat(row.id, now=self.clock.utcnow(), blocked_at=self.clock.utcnow())
 
     async def on_help(self, chat: ChatRef) -> None:
-        row = await self._chat(chat)
-        await self._say(text_intent(row.id, "help"))
+        row = await self.chat_row(chat)
+        await self.say(text_intent(row.id, "help"))
 
     async def on_language(self, chat: ChatRef, choice: str | None) -> None:
-        row = await self._chat(chat)
+        row = await self.chat_row(chat)
         wanted = (choice or "").strip().lower()
         if wanted not in LANGUAGES:
-            await self._say(text_intent(row.id, "language_usage"))
+            await self.say(text_intent(row.id, "language_usage"))
             return
         await self.chats.set_chat(row.id, now=self.clock.utcnow(), language=wanted)
-        await self._say(text_intent(row.id, "language_set"))
-
-    async def on_status(self, chat: ChatRef, code: str | None) -> None:
-        """Show a linked case's state; never a case linked to someone else."""
-        row = await self._chat(chat)
-        mine = await self.links.cases_of_chat(row.id)
-        if not code or not code.strip():
-            if mine:
-                codes = ", ".join(case.code for case in mine)
-                await self._say(text_intent(row.id, "status_usage", codes=codes))
-            else:
-                await self._say(text_intent(row.id, "status_none_linked"))
-            return
-        wanted = code.strip()
-        case = next((c for c in mine if c.code == wanted), None)
-        if case is None:
-            await self._say(text_intent(row.id, "status_not_linked", code=wanted[:64]))
-            return
-        await self._say(
-            OutboxIntent(
-                chat_id=row.id,
-                kind="case_status",
-                payload={
-                    "code": case.code,
-                    "procedure": case.procedure_name,
-                    "status": case.status,
-                    "received": case.received_at.isoformat(),
-                    "due": case.due_at.isoformat() if case.due_at else None,
-                    "ended": case.ended_at.isoformat() if case.ended_at else None,
-                },
-            )
-        )
+        await self.say(text_intent(row.id, "language_set"))
 
     # -- surveys -----------------------------------------------------------------------------
 
@@ -394,7 +221,7 @@ class SurveyService:
 
     async def on_press(self, chat: ChatRef, survey_id: int, code: str, value: str) -> PressResult:
         """A button under a question was pressed."""
-        row = await self._chat(chat)
+        row = await self.chat_row(chat)
         language = row.language
         found = await self.surveys.survey(survey_id)
         if found is None or found[0].chat_id != row.id:
@@ -428,12 +255,12 @@ class SurveyService:
 
     async def on_text(self, chat: ChatRef, text: str) -> TextResult | None:
         """A typed message: an answer to the open question, or a polite pointer."""
-        row = await self._chat(chat)
+        row = await self.chat_row(chat)
         if self.on_note is not None and await self.on_note(row.id, text):
             return None
         survey = await self.surveys.survey_awaiting_text(row.id)
         if survey is None:
-            await self._say(text_intent(row.id, "no_survey"))
+            await self.say(text_intent(row.id, "no_survey"))
             return None
         found = await self.surveys.survey(survey.id)
         assert found is not None
@@ -441,22 +268,22 @@ class SurveyService:
         form = await self.forms.get(survey.version)
         question = form.question(survey.current_code or "")
         if question is None:
-            await self._say(text_intent(row.id, "no_survey"))
+            await self.say(text_intent(row.id, "no_survey"))
             return None
         try:
             outcome = parse_text(question, text)
         except AnswerError as exc:
-            await self._say(text_intent(row.id, exc.reason))
+            await self.say(text_intent(row.id, exc.reason))
             return None
         given = {a.question_code: _given(a) for a in answers}
         if not await self._record(survey, form, given, question, outcome):
-            await self._say(text_intent(row.id, "already_answered"))
+            await self.say(text_intent(row.id, "already_answered"))
             return None
         return TextResult(survey.prompt_message_id, (question, outcome), row.language)
 
     async def awaiting_question(self, chat: ChatRef) -> Awaiting | None:
         """The question a typed message of this chat would answer (numbered options)."""
-        row = await self._chat(chat)
+        row = await self.chat_row(chat)
         survey = await self.surveys.survey_awaiting_text(row.id)
         if survey is None or survey.current_code is None:
             return None
@@ -467,9 +294,9 @@ class SurveyService:
 
     async def on_media(self, chat: ChatRef) -> None:
         """A sticker, photo or other non-text message."""
-        row = await self._chat(chat)
+        row = await self.chat_row(chat)
         survey = await self.surveys.survey_awaiting_text(row.id)
-        await self._say(text_intent(row.id, "media" if survey else "no_survey"))
+        await self.say(text_intent(row.id, "media" if survey else "no_survey"))
 
     async def _record(
         self,

@@ -71,6 +71,19 @@ CATALOG: Final[dict[str, str]] = {
     "chat.survey_closed": "This survey has closed.",
     "chat.required": "This question needs an answer.",
     "chat.pick_one": "Please choose at least one item.",
+    "chat.picks": (
+        "Selected: {picks}.\nPress more items (press one again to remove it), then press “Done” "
+        "to finish."
+    ),
+    "chat.picks.typed": (
+        "Selected: {picks}.\nType the number of another item to add it (type it again to remove "
+        "it), then type “Done” to finish."
+    ),
+    "chat.picks_none": "Nothing selected yet. Press the items you choose, then press “Done”.",
+    "chat.picks_none.typed": (
+        "Nothing selected yet. Type the numbers of the items you choose, then type “Done”."
+    ),
+    "chat.pick_range": "Please type a number from 1 to {count}.",
     "chat.stale_button": "This button can no longer be used.",
     "chat.stale_button.typed": "This choice can no longer be used.",
     "chat.use_buttons": "Please answer with the buttons under the question.",

@@ -82,6 +82,16 @@ CATALOG: Final[dict[str, str]] = {
     "chat.survey_closed": "Khảo sát này đã kết thúc.",
     "chat.required": "Câu hỏi này cần được trả lời.",
     "chat.pick_one": "Vui lòng chọn ít nhất một mục.",
+    "chat.picks": (
+        "Đã chọn: {picks}.\nBấm thêm mục khác (bấm lại để bỏ chọn), rồi bấm “Xong” để hoàn tất."
+    ),
+    "chat.picks.typed": (
+        "Đã chọn: {picks}.\nGõ số của mục khác để chọn thêm (gõ lại số đó để bỏ chọn), rồi gõ "
+        "“Xong” để hoàn tất."
+    ),
+    "chat.picks_none": "Chưa chọn mục nào. Bấm các mục muốn chọn, rồi bấm “Xong”.",
+    "chat.picks_none.typed": "Chưa chọn mục nào. Gõ số của các mục muốn chọn, rồi gõ “Xong”.",
+    "chat.pick_range": "Vui lòng gõ một số từ 1 đến {count}.",
     "chat.stale_button": "Nút này không còn dùng được.",
     "chat.stale_button.typed": "Lựa chọn này không còn dùng được.",
     "chat.use_buttons": "Vui lòng trả lời bằng các nút bên dưới câu hỏi.",

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.onestop.links import TOKEN_RE, token_hash
 from bot.texts import CASE_PAGE, CASE_STATUS, TIMELINESS, VI
-from bot.web.keys import CASES, INTAKE, LOCAL_NOW, SETTINGS, SURVEYS
+from bot.web.keys import CASES, INTAKE, LOCAL_NOW, SERVICES, SETTINGS, SURVEYS
 from bot.web.responses import error, json_response
 from bot.web.security import inline_style
 from scoring.timeliness import classify
@@ -54,7 +54,7 @@ async def get_case(request: web.Request) -> web.Response:
     surveys = request.app[SURVEYS]
     summary = await surveys.surveys.survey_summary(case.code)
     if summary is None:
-        info = await surveys.links.case_by_code(case.code)
+        info = await request.app[SERVICES].linking.links.case_by_code(case.code)
         linked = info is not None and info.linked_chat is not None
         summary = ("linked" if linked else "none", 0)
     return json_response(

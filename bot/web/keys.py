@@ -9,6 +9,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.base import Channel
+from bot.channels.links import ChannelLinks
 from bot.config import Settings
 from bot.conversation.router import Router
 from bot.heads.service import AlertService
@@ -17,7 +18,6 @@ from bot.onestop.intake import IntakeService
 from bot.outbox.signals import Pacing, Wake
 from bot.services import Services
 from bot.survey.service import SurveyService
-from bot.telegram.channel import TelegramChannel
 from bot.web.inflight import InFlight
 from storage.cases import CaseReader
 
@@ -31,7 +31,6 @@ CLOCK: web.AppKey[Callable[[], float]] = web.AppKey("clock")
 LOCAL_NOW: web.AppKey[Callable[[], datetime]] = web.AppKey("local_now")
 IN_FLIGHT = web.AppKey("in_flight", InFlight)
 SURVEYS = web.AppKey("surveys", SurveyService)
-TELEGRAM = web.AppKey("telegram", TelegramChannel)
 ALERTS = web.AppKey("alerts", AlertService)
 # The one router of inbound chat events, shared by every channel adapter.
 ROUTER = web.AppKey("router", Router)
@@ -39,5 +38,9 @@ SERVICES = web.AppKey("services", Services)
 # Wiring the composition root creates first: dispatchers listen to WAKE and lend PACING.
 WAKE = web.AppKey("wake", Wake)
 PACING = web.AppKey("pacing", Pacing)
+# "A delivery created a case event": the survey loop listens (intake is told through it).
+ACCEPTED = web.AppKey("accepted", Wake)
+# The enabled channels' deep links (receipts, invitations), filled in as channels learn them.
+LINKS = web.AppKey("links", ChannelLinks)
 # The enabled channels' adapters by name (the dispatchers send through them).
 OUTLETS: web.AppKey[dict[str, Channel]] = web.AppKey("outlets")

@@ -1,11 +1,11 @@
-"""`GET /api/v1/questionnaire` and the Telegram webhook endpoint."""
+"""`GET /api/v1/questionnaire`: the active questionnaire, for the vendor's systems."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from bot.web.case_routes import authorized
-from bot.web.keys import SURVEYS, TELEGRAM
+from bot.web.keys import SURVEYS
 from bot.web.responses import error, json_response
 
 routes = web.RouteTableDef()
@@ -45,12 +45,3 @@ async def questionnaire(request: web.Request) -> web.Response:
             ],
         }
     )
-
-
-@routes.post("/telegram/webhook")
-async def telegram_webhook(request: web.Request) -> web.Response:
-    """Updates pushed by Telegram in webhook mode."""
-    channel = request.app.get(TELEGRAM)
-    if channel is None:
-        return error(404, "the Telegram channel is not in webhook mode")
-    return await channel.webhook(request)

@@ -27,12 +27,14 @@ from bot.onestop.dossier import validate
 from bot.onestop.intake import body_digest
 from bot.outbox.channel_sender import ChannelSender
 from bot.outbox.dispatcher import Dispatcher
+from bot.outbox.signals import Wake
 from bot.services import Services, build_services
 from bot.survey.notices import SurveyLoop
 from bot.texts import LIKERT, chat_text
 from storage.db import create_engine
 from storage.event_feed import EventFeed
 from storage.outbox import OutboxStore
+from storage.pending_choices import PendingChoiceStore
 from tests.channels.reference import RecordingChannel, Shown
 from tests.conftest import make_settings
 from tests.support import dossier
@@ -74,30 +76,34 @@ class TestClock(Clock):
 class Conversation:
     """One reference channel wired to the real services."""
 
-    def __init__(self, services: Services, channel: RecordingChannel, clock: TestClock) -> None:
+    def __init__(
+        self, services: Services, channel: RecordingChannel, clock: TestClock, *, wake: Wake
+    ) -> None:
         self.services = services
         self.channel = channel
         self.clock = clock
         self.notices: list[str | None] = []
         self.languages: dict[str, str] = {}
-        self.replies = ReplyQueue()
+        self.choices = PendingChoiceStore(services.engine)
+        self.replies = ReplyQueue(choices=self.choices, now=clock.utcnow)
         self.router = Router(
             surveys=services.surveys,
-            alerts=services.alerts,
+            linking=services.linking,
+            alerts=services.loop,
             commands=services.commands,
             replies=self.replies,
+            choices=self.choices,
         )
         surveys = services.surveys
         views = ViewRenderer(surveys.forms, today=lambda: clock.local_now().date())
         self.dispatcher = Dispatcher(
             OutboxStore(services.engine),
-            {channel.name: ChannelSender(channel, views)},
+            {channel.name: ChannelSender(channel, views, choices=self.choices, now=clock.utcnow)},
             now=clock.utcnow,
             clock=clock.monotonic,
             sleep=clock.sleep,
         )
-        surveys.wake = self.dispatcher.wake
-        services.alerts.wake = self.dispatcher.wake
+        wake.listen(self.dispatcher.wake)
         self.loop = SurveyLoop(surveys, EventFeed(services.engine))
 
     # -- the outside world -----------------------------------------------------------------
@@ -107,7 +113,7 @@ class Conversation:
         payload = dossier(code, **fields)
         reply = await self.services.intake.accept(
             validate(payload),
-            key=f"{code}:{fields}",
+            key=f"{code}:{body_digest(repr(sorted(fields.items())).encode())[:40]}",
             body_sha256=body_digest(repr(sorted(payload.items())).encode()),
             payload=payload,
         )
@@ -157,6 +163,25 @@ class Conversation:
     async def say(self, user: str, text: str) -> None:
         await self.send(Text(self.chat(user), text))
 
+    async def answer(self, user: str, shown: Shown, label: str) -> list[str]:
+        """Answer `shown`'s option `label` (a press, or its number typed); what the user reads
+        in return: the press's notice, then the messages that came (a typed pick's notice is
+        one of them)."""
+        before = len(self.inbox(user))
+        notice = None
+        if self.channel.capabilities.buttons:
+            notice = await self.press(user, shown, label)
+        else:
+            await self.choose(user, label, shown=shown)
+        return ([notice] if notice else []) + self.texts(user)[before:]
+
+    async def type_quickly(self, user: str, *texts: str) -> None:
+        """Several messages typed before anything the bot sends arrives."""
+        for text in texts:
+            reaction = await self.router.handle(Text(self.chat(user), text), self.channel)
+            self.router.deliver(self.channel, reaction)
+        await self.settle()
+
     async def press(self, user: str, shown: Shown, label: str) -> str | None:
         """Press the button whose label contains `label`; return the notice it got."""
         action = next(c.action for c in shown.view.flat_choices() if label in c.label)
@@ -167,9 +192,10 @@ class Conversation:
         await self.send(Press(self.chat(user), action, message_id))
         return self.notices[-1]
 
-    async def choose(self, user: str, label: str) -> None:
-        """Answer the latest message's option `label`: a press, or its number typed."""
-        shown = self.latest(user)
+    async def choose(self, user: str, label: str, *, shown: Shown | None = None) -> None:
+        """Answer the latest message's (or `shown`'s) option `label`: a press, or its number
+        typed."""
+        shown = shown or self.asking(user)
         if self.channel.capabilities.buttons:
             await self.press(user, shown, label)
             return
@@ -196,10 +222,29 @@ class Conversation:
                 await self.say(user, "Cán bộ nhiệt tình")
             else:
                 await self.choose(user, options[0])
-                if self.latest(user) is shown and any("Xong" in o for o in options):
+                if self.still_asking(user, shown) and any("Xong" in o for o in options):
                     # A multi-choice question stays until "Xong" (done) is chosen.
-                    await self.choose(user, next(o for o in options if "Xong" in o))
+                    done = next(o for o in options if "Xong" in o)
+                    await self.choose(user, done, shown=shown)
         raise AssertionError("the survey never ended")
+
+    def is_pick_confirmation(self, shown: Shown) -> bool:
+        """A multi-choice pick confirmed by a message (where the question cannot change)."""
+        picked = (chat_text("vi", "picks", picks="")[:9], chat_text("vi", "picks_none")[:9])
+        return not self.channel.capabilities.edits_in_place and shown.text.startswith(picked)
+
+    def asking(self, user: str) -> Shown:
+        """The message the user answers now: the latest, or the multi-choice question whose
+        picks the latest confirms."""
+        for shown in reversed(self.inbox(user)):
+            if not self.is_pick_confirmation(shown):
+                return shown
+        return self.latest(user)
+
+    def still_asking(self, user: str, shown: Shown) -> bool:
+        """Whether `shown` still awaits an answer: nothing came after it but, where the
+        channel cannot edit, the confirmation of a multi-choice pick."""
+        return self.asking(user) is shown
 
     async def tick(self) -> None:
         """One pass of the survey loop (notices, survey starts), then deliver."""
@@ -253,10 +298,12 @@ async def conversation(
     values: dict[str, Any] = {"quiet_hours": "", "scheduler_enabled": False, **settings}
     engine = create_engine(database_url)
     clock = TestClock(START)
-    services = await build_services(make_settings(database_url, **values), engine, clock=clock)
+    wake = Wake()
+    settings_ = make_settings(database_url, **values)
+    services = await build_services(settings_, engine, clock=clock, wake=wake)
     try:
         await services.surveys.ensure_form()
-        yield Conversation(services, channel, clock)
+        yield Conversation(services, channel, clock, wake=wake)
     finally:
         await services.close()
         await engine.dispose()

@@ -6,11 +6,10 @@ options, typed numbers), through the real router, survey service and outbox disp
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from bot.texts import LIKERT, chat_text
-from storage.models import Survey
+from storage.models import Answer, Survey
 from tests.channels.harness import Conversation
 
 CODE = "H12.22-261001-0001"
@@ -82,7 +81,8 @@ async def test_a_good_score_skips_why(talk: Conversation) -> None:
 
 async def test_double_press_records_once(talk: Conversation) -> None:
     if not talk.channel.capabilities.buttons:
-        pytest.skip("a channel without buttons has no second press; typing answers the next")
+        await double_typed_answer_records_once(talk)
+        return
     await linked_with_survey(talk)
     first = talk.latest(USER)
     stale = first.view.flat_choices()[4].action  # still on the user's screen for a moment
@@ -92,6 +92,20 @@ async def test_double_press_records_once(talk: Conversation) -> None:
     assert notice == chat_text("vi", "already_answered")
     assert len(talk.inbox(USER)) == asked, "no second question for a second press"
     assert LIKERT["vi"][3] in first.text and first.labels() == []
+
+
+async def double_typed_answer_records_once(talk: Conversation) -> None:
+    """Without buttons a double press is two numbers typed before the next question arrives:
+    both mean the question on screen, so the second is "already answered"."""
+    await linked_with_survey(talk)
+    asked = len(talk.inbox(USER))
+    await talk.type_quickly(USER, "4", "5")
+    came = talk.texts(USER)[asked:]
+    assert came[0] == chat_text("vi", "already_answered"), came
+    assert len(came) == 2 and "2/" in came[1], "one next question, not two"
+    async with talk.services.engine.connect() as conn:
+        levels = (await conn.execute(select(Answer.value_int))).scalars().all()  # type: ignore[call-overload]
+    assert levels == [4]
 
 
 async def test_stray_text_without_a_survey_gets_a_pointer(talk: Conversation) -> None:

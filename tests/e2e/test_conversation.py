@@ -301,7 +301,8 @@ async def test_comment_length_limit_then_thanks(serve: Serve, telegram: FakeTele
 async def test_start_payloads(serve: Serve, telegram: FakeTelegram) -> None:
     service = await serve()
     owner, other, newcomer = 8601, 8602, 8603
-    payload = await telegram_link(service, dossier("HS-LK", TrangThaiHoSo=2))
+    # Status 4 has no notice, so nothing can race with the replies this test reads in order.
+    payload = await telegram_link(service, dossier("HS-LK", TrangThaiHoSo=4))
 
     unknown = await ask(telegram, owner, "/start AAAAAAAAAAAAAAAAAAAAAA")
     assert unknown.text.startswith("Mã liên kết không đúng hoặc đã hết hạn")

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import create_app
+from bot.app import TELEGRAM_LINKS, create_app
 from bot.channels.base import Limits
 from bot.services import Services
 from bot.survey.engine import DONE, NO, SKIP
@@ -180,7 +180,7 @@ async def chat_bench(database_url: str, **settings: Any) -> AsyncIterator[Bench]
     try:
         async with TestClient(TestServer(app)) as http:
             services = app[SERVICES]
-            services.intake.telegram_username = fake.bot_username
+            app[TELEGRAM_LINKS].know(fake.bot_username)
             application = (
                 Application.builder().token(fake.token).base_url(fake.base_url).updater(None)
             ).build()

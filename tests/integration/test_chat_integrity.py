@@ -30,7 +30,7 @@ async def open_survey(bench: Bench, code: str) -> int:
     """Move the case to the survey status; return its survey's id."""
     await bench.event(code, 10, NgayTra="20261005090000")
     await bench.settle()
-    case = await bench.services.surveys.links.case_by_code(code)
+    case = await bench.services.linking.links.case_by_code(code)
     assert case is not None and case.survey_id is not None
     return case.survey_id
 
@@ -101,7 +101,7 @@ async def test_a_phone_proof_takes_the_case_and_its_survey_from_a_token_holder(
             5
         ]
         assert not [q for q in await bench.queued(OFFICER) if q.kind == "notice"]
-        links = bench.services.surveys.links
+        links = bench.services.linking.links
         history = await links.history("C-1")
         chat_ids = await _chat_ids(bench, OFFICER, CITIZEN)
         assert [(h.kind, h.how, h.chat_id, h.previous_chat_id) for h in history] == [
@@ -140,7 +140,7 @@ async def test_the_displaced_chat_is_told_in_its_language_and_a_finished_survey_
         summary = await bench.services.surveys.surveys.survey_summary("C-3")
         assert summary is not None and summary[0] == "completed"
         assert await answers_of(bench, survey_id) == answered
-        history = await bench.services.surveys.links.history("C-3")
+        history = await bench.services.linking.links.history("C-3")
         assert [h.kind for h in history] == ["link", "takeover"] and history[1].discarded is None
         # A complaint follow-up would no longer reach the displaced chat.
         alerts = AlertStore(bench.services.engine)
@@ -161,7 +161,7 @@ async def test_a_token_never_takes_a_case_linked_by_phone(migrated_url: str) -> 
         other = await bench.case("C-5", SoDienThoai="0987654321")
         await bench.start(OTHER, other)
         await bench.contact(OTHER, "0987654321")
-        history = await bench.services.surveys.links.history("C-5")
+        history = await bench.services.linking.links.history("C-5")
         assert [(h.kind, h.how) for h in history] == [("link", "token"), ("confirm", "phone")]
         assert not [t for t in await bench.texts(OTHER) if "C-5 đã được chuyển" in t]
 
@@ -175,8 +175,8 @@ async def test_a_contact_shared_in_a_group_links_nothing(migrated_url: str) -> N
         message["chat"] = {"id": group, "type": "group", "title": "Tổ dân phố 3"}
         await bench.feed(update)
         assert await bench.texts(group) == [chat_text("vi", "contact_private")]
-        assert await bench.services.surveys.links.history("C-6") == []
-        info = await bench.services.surveys.links.case_by_code("C-6")
+        assert await bench.services.linking.links.history("C-6") == []
+        info = await bench.services.linking.links.case_by_code("C-6")
         assert info is not None and info.linked_chat is None
 
 
@@ -205,16 +205,16 @@ async def test_takeover_races_have_one_winner_and_a_stale_answer_does_not_land(
         found = await service.surveys.survey(survey_id)
         assert found is not None
         stale, _ = found  # what the officer's answer was about to be recorded against
-        case = await service.links.case_by_code("C-7")
+        case = await bench.services.linking.links.case_by_code("C-7")
         assert case is not None
         ids = await _chat_ids(bench, CITIZEN, OTHER)
         held = await asyncio.gather(
-            bench.services.surveys.link_by_phone(case, ids[CITIZEN]),
-            bench.services.surveys.link_by_phone(case, ids[OTHER]),
+            bench.services.linking.link_by_phone(case, ids[CITIZEN]),
+            bench.services.linking.link_by_phone(case, ids[OTHER]),
         )
         winners = [h for h in held if h is not None]
         assert len(winners) == 1
-        history = await service.links.history("C-7")
+        history = await bench.services.linking.links.history("C-7")
         assert [h.kind for h in history] == ["link", "takeover"]
         assert winners[0].linked_chat == history[1].chat_id
         recorded = await service.surveys.record_answer(

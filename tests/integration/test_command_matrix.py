@@ -99,7 +99,7 @@ async def callers(services: Services) -> dict[str, Caller]:
         ("205", "inspector", None),
     ]:
         chat = await who(external)
-        await services.surveys.on_invite(chat.chat_id, await services.alerts.invite(role, agency))  # type: ignore[misc]
+        await services.linking.on_invite(chat.chat_id, await services.invites.invite(role, agency))  # type: ignore[misc]
     found = {
         "citizen": await who("200"),
         "head_in": await who("201"),
@@ -285,7 +285,7 @@ async def test_the_dispatcher_contract(services: Services) -> None:
     invited = await services.commands.access.caller(
         channel="telegram", external_id="204", language="vi"
     )
-    await services.surveys.on_invite(invited.chat_id, await services.alerts.invite("admin", None))  # type: ignore[misc]
+    await services.linking.on_invite(invited.chat_id, await services.invites.invite("admin", None))  # type: ignore[misc]
     invited = await services.commands.access.caller(
         channel="telegram", external_id="204", language="vi"
     )

@@ -19,7 +19,6 @@ from bot.commands.base import Caller, Reply, UsageError
 from bot.commands.questionnaire_admin import QuestionnaireAdmin
 from bot.scoring_setup import question_meta
 from bot.survey.service import SurveyService
-from storage.case_links import CaseLinkStore
 from storage.chats import ChatStore
 from storage.db import create_engine
 from storage.drafts import DraftStore
@@ -44,12 +43,10 @@ async def engine(migrated_url: str) -> AsyncIterator[AsyncEngine]:
 def survey_service(engine: AsyncEngine) -> SurveyService:
     return SurveyService(
         chats=ChatStore(engine),
-        links=CaseLinkStore(engine),
         questionnaires=QuestionnaireStore(engine),
         surveys=SurveyStore(engine),
         outbox=OutboxStore(engine),
         clock=Clock(ZoneInfo("Asia/Ho_Chi_Minh")),
-        link_key=b"k",
         survey_statuses=(10,),
         reminder_after=timedelta(days=1),
         expiry=timedelta(days=7),

@@ -199,6 +199,7 @@ async def world(migrated_url: str, tmp_path: Path) -> AsyncIterator[World]:
     heads = HeadCommands(
         engine=engine,
         alerts=services.alerts,
+        forms=services.surveys.forms,
         audit=audit,
         dialogs=NoDialogs(),
         clock=FixedClock(NOW_UTC),
@@ -356,17 +357,17 @@ async def test_alerts_lists_the_scope_open_alerts_with_their_buttons(world: Worl
     # The head two levels up may act on it too (their /alerts shows it); once handled it
     # leaves the list.
     head_p = ChatRef(channel="telegram", external_id="502", language="vi")
-    assert await world.services.alerts.on_alert_press(head_p, ids["A21-1"], "a") == "acked"
-    assert await world.services.alerts.take_note(world.chats["head_p"], "Đã xử lý") is False
-    assert await world.services.alerts.on_alert_press(head_p, ids["A21-1"], "d") == "ask_note_sent"
-    assert await world.services.alerts.take_note(world.chats["head_p"], "Đã làm việc với cán bộ")
+    assert await world.services.loop.on_alert_press(head_p, ids["A21-1"], "a") == "acked"
+    assert await world.services.loop.take_note(world.chats["head_p"], "Đã xử lý") is False
+    assert await world.services.loop.on_alert_press(head_p, ids["A21-1"], "d") == "ask_note_sent"
+    assert await world.services.loop.take_note(world.chats["head_p"], "Đã làm việc với cán bộ")
     after = texts(await world.heads.open_alerts(head_a, []))
     assert after.startswith("🔔 Cảnh báo chưa xử lý: 4") and "HS-A21-1" not in after
     only_b = texts(await world.heads.open_alerts(head_of(world, "head_b", "B3"), []))
     assert "HS-B3-1" in only_b and "HS-A2" not in only_b
     # A head of a sibling agency may not act on it.
     head_b = ChatRef(channel="telegram", external_id="503", language="vi")
-    assert await world.services.alerts.on_alert_press(head_b, ids["A2-2"], "a") == "not_yours"
+    assert await world.services.loop.on_alert_press(head_b, ids["A2-2"], "a") == "not_yours"
     assert texts(await world.heads.open_alerts(head_of(world, "head_b", "B3"), [])).count("#") == 1
 
 

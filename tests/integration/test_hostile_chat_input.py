@@ -62,7 +62,7 @@ async def test_recorded_survey_answers_do_not_spend_the_budget(migrated_url: str
         # Spent so far: /start and the first pick of the multiple-choice question (picks can
         # be toggled forever, so they are not progress). Pressing a finished survey's button
         # again is not progress either.
-        found = await bench.services.surveys.links.case_by_code("C-9")
+        found = await bench.services.linking.links.case_by_code("C-9")
         assert found is not None
         again = f"a:{found.survey_id}:F1:4"
         closed = chat_text("vi", "survey_closed")

@@ -52,8 +52,8 @@ async def test_an_invitation_grants_a_role_on_any_channel(services: Services) ->
     access = services.commands.access
     person = await access.caller(channel="zalo_bot", external_id="5001", language="vi")
     assert not person.head_of
-    assert services.surveys.on_invite is not None
-    await services.surveys.on_invite(person.chat_id, await services.alerts.invite("head", "A"))
+    assert services.linking.on_invite is not None
+    await services.linking.on_invite(person.chat_id, await services.invites.invite("head", "A"))
     again = await access.caller(channel="zalo_bot", external_id="5001", language="vi")
     assert again.head_of == {"A"}
     revoked = await services.commands.roles.revoke(

@@ -50,7 +50,7 @@ async def test_menus_per_scope_follow_grants_and_revocations(
         fake.user_sends_text(user, "/start")  # the chats exist for Telegram
         await access.caller(channel="telegram", external_id=str(user), language="vi")
     head = await access.caller(channel="telegram", external_id=str(HEAD), language="vi")
-    await services.surveys.on_invite(head.chat_id, await services.alerts.invite("head", "A"))  # type: ignore[misc]
+    await services.linking.on_invite(head.chat_id, await services.invites.invite("head", "A"))  # type: ignore[misc]
 
     assert await services.commands.menus.publish_all() >= 2
     assert names(fake, "default") == EVERYONE

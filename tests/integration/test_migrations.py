@@ -35,6 +35,7 @@ TABLES = {
     "audit_log",
     "chat_dialogs",
     "runtime_settings",
+    "chat_choices",
 }
 
 

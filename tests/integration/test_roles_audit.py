@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
+from bot.channels.links import ChannelLinks
 from bot.commands.admin_settings import TUNABLES
 from bot.commands.base import Caller
 from bot.services import Services, build_services
+from bot.telegram.links import TelegramLinks
 from storage.db import create_engine
 from storage.models import Agency
 from tests.conftest import make_settings
@@ -36,7 +38,9 @@ async def services(migrated_url: str) -> AsyncIterator[Services]:
     settings = make_settings(
         migrated_url, admin_telegram_ids=["900"], inspector_telegram_ids=["800"]
     )
-    built = await build_services(settings, engine)
+    # The deep links as `sipas serve` gives them before Telegram told the bot its username.
+    links = ChannelLinks({"telegram": TelegramLinks()})
+    built = await build_services(settings, engine, links=links)
     async with engine.begin() as conn:
         for code, name, parent in TREE:
             await conn.execute(agencies_t.insert().values(code=code, name=name, parent_code=parent))
@@ -52,8 +56,8 @@ async def who(services: Services, external_id: str, name: str = "") -> Caller:
 
 
 async def grant(services: Services, chat: Caller, role: str, agency: str | None = None) -> None:
-    payload = await services.alerts.invite(role, agency)
-    await services.surveys.on_invite(chat.chat_id, payload)  # type: ignore[misc]
+    payload = await services.invites.invite(role, agency)
+    await services.linking.on_invite(chat.chat_id, payload)  # type: ignore[misc]
 
 
 async def test_a_head_sees_every_descendant_at_any_depth_and_nothing_else(
@@ -234,6 +238,30 @@ async def run(services: Services, caller: Caller, line: str) -> str:
     name, *args = line.split()
     replies = await services.commands.dispatcher.command(caller, name.lstrip("/"), args)
     return "\n".join(r.text for r in replies)
+
+
+async def test_an_invite_links_through_each_channel_that_has_deep_links(
+    migrated_url: str,
+) -> None:
+    engine = create_engine(migrated_url)
+    settings = make_settings(migrated_url, admin_telegram_ids=["900"])
+    telegram = TelegramLinks()
+    built = await build_services(settings, engine, links=ChannelLinks({"telegram": telegram}))
+    bare = await build_services(settings, engine, links=ChannelLinks())
+    try:
+        admin = await who(built, "900")
+        draft = await run(built, admin, "/invite admin")
+        assert "https://t.me/<bot>?start=i" in draft and "thay <bot> bằng tên bot" in draft
+        telegram.know("sipas_bot")
+        ready = await run(built, admin, "/invite admin")
+        assert "\nhttps://t.me/sipas_bot?start=i" in ready and "<bot>" not in ready
+        # No channel with deep links: the bare code, which `/start` takes.
+        code = (await run(bare, await who(bare, "900"), "/invite admin")).split("\n")[1]
+        assert code.startswith("i") and "/" not in code
+    finally:
+        await built.close()
+        await bare.close()
+        await engine.dispose()
 
 
 async def test_admin_commands_validate_change_and_audit(services: Services) -> None:

@@ -19,7 +19,7 @@ from bot.app import create_app
 from bot.onestop.links import case_token
 from bot.secret_key import SecretKeyProblem, check_for_serve, export_stored_key
 from bot.survey.service import ChatRef
-from bot.web.keys import SURVEYS
+from bot.web.keys import SERVICES
 from storage.db import create_engine
 from tests.conftest import make_settings
 from tests.support import dossier, signed
@@ -71,13 +71,11 @@ async def rows(url: str, sql: str) -> list[dict[str, Any]]:
 
 
 async def linked_by_phone(client: TestClient, chat: str, phone: str) -> list[str]:
-    surveys = client.app[SURVEYS]
+    linking = client.app[SERVICES].linking
     ref = ChatRef(channel="telegram", external_id=chat)
-    await surveys.on_contact(ref, phone, own=True)
-    row = await surveys.chats.chat(
-        channel="telegram", external_id=chat, language="vi", now=surveys.clock.utcnow()
-    )
-    return [case.code for case in await surveys.links.cases_of_chat(row.id)]
+    await linking.on_contact(ref, phone, own=True)
+    row = await linking.survey.chat_row(ref)
+    return [case.code for case in await linking.links.cases_of_chat(row.id)]
 
 
 async def last_reply(url: str) -> str:
@@ -125,8 +123,8 @@ async def test_removing_a_key_retires_its_links_and_phone_hashes(
     async with service(f"k1:{NEW}") as client:
         # The removed key may have leaked: the links it made find nothing any more.
         assert await page_status(client, token_a) == 404
-        surveys = client.app[SURVEYS]
-        await surveys.on_start(ChatRef(channel="telegram", external_id="601"), token_a)
+        linking = client.app[SERVICES].linking
+        await linking.on_start(ChatRef(channel="telegram", external_id="601"), token_a)
         assert await last_reply(migrated_url) == "link_unknown"
         # The phone was hashed with the removed key only: it matches nothing.
         assert await linked_by_phone(client, "602", PHONE_A) == []

@@ -1,4 +1,5 @@
-"""The import graph of our packages: no cycles, and the package rules of architecture.md.
+"""The import graph of our packages: no cycles, the package rules of architecture.md, and only
+the Telegram adapter (`bot/telegram/`) importing python-telegram-bot.
 
 Every import counts, wherever it is written: at module level, inside a function, or under
 `if TYPE_CHECKING:` (a late import that dodges a cycle still makes one).
@@ -126,3 +127,33 @@ def test_packages_import_only_what_architecture_allows(package: str) -> None:
         if target.split(".")[0] not in {package, *ALLOWED[package]}
     )
     assert wrong == []
+
+
+def platform_imports(source: str) -> set[str]:
+    """The top-level packages `source` imports absolutely (relative imports are ours)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_the_platform_check_sees_every_kind_of_import() -> None:
+    late = "def f():\n    from telegram.error import TelegramError\n"
+    assert platform_imports(late) == {"telegram"}
+    assert platform_imports("import telegram.ext as ext") == {"telegram"}
+    assert platform_imports("if TYPE_CHECKING:\n    from telegram import Bot\n") == {"telegram"}
+    assert platform_imports("from bot.telegram import links\nfrom . import telegram") == {"bot"}
+
+
+def test_only_the_telegram_adapter_imports_python_telegram_bot() -> None:
+    assert any(m.startswith("bot.telegram.") for m in MODULES)
+    outside = sorted(
+        module
+        for module, path in MODULES.items()
+        if module != "bot.telegram" and not module.startswith("bot.telegram.")
+        if "telegram" in platform_imports(path.read_text(encoding="utf-8"))
+    )
+    assert outside == []

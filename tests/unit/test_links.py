@@ -1,4 +1,4 @@
-"""Survey link tokens and phone hashes (bot/onestop/links.py)."""
+"""Survey link tokens and phone hashes (bot/onestop/links.py); the channels' deep links."""
 
 from __future__ import annotations
 
@@ -9,16 +9,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.channels.links import ChannelLinks, Link
 from bot.onestop.links import (
     KeyRing,
     NoSecretKey,
     PhoneHash,
     case_token,
     phone_hash,
-    telegram_link,
     token_hash,
     web_link,
 )
+from bot.telegram.links import TelegramLinks, deep_link
 
 KEY = b"link-key-for-tests"
 OTHER_KEY = b"another-service-key"
@@ -119,10 +120,31 @@ def test_phone_hash_of_non_ascii_digits_does_not_crash(written: str) -> None:
 
 def test_links_are_built_from_the_token() -> None:
     token = case_token(KEY, "HS-1")
-    assert telegram_link("sipas_bot", token) == f"https://t.me/sipas_bot?start={token}"
+    assert deep_link("sipas_bot", token) == f"https://t.me/sipas_bot?start={token}"
     assert web_link("https://khaosat.example.gov.vn", token) == (
         f"https://khaosat.example.gov.vn/s/{token}"
     )
+
+
+def test_telegram_links_are_drafts_until_the_bot_knows_its_username() -> None:
+    links = TelegramLinks()
+    assert links("i123") == Link("https://t.me/<bot>?start=i123", ready=False)
+    links.know("sipas_bot")
+    assert links("i123") == Link("https://t.me/sipas_bot?start=i123", ready=True)
+    assert deep_link(None, "i123") == "https://t.me/<bot>?start=i123"
+
+
+def test_channel_links_give_ready_urls_and_drafts_by_channel() -> None:
+    telegram = TelegramLinks()
+    links = ChannelLinks({"telegram": telegram})
+    assert list(links) == ["telegram"]
+    assert links.url("telegram", "tok") is None  # a draft is never printed on a receipt
+    assert links.draft("telegram", "tok") == Link("https://t.me/<bot>?start=tok", ready=False)
+    assert links.url("zalo_oa", "tok") is None and links.draft("zalo_oa", "tok") is None
+    telegram.know("sipas_bot")
+    assert links.url("telegram", "tok") == "https://t.me/sipas_bot?start=tok"
+    assert links.drafts("tok") == [Link("https://t.me/sipas_bot?start=tok")]
+    assert ChannelLinks().drafts("tok") == []
 
 
 def test_a_bare_key_makes_the_tokens_and_hashes_made_before_key_ids() -> None:
