@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.survey.answers import Level, Picked, Skipped, YesNo, is_skip, read_answer
 from bot.survey.questionnaire import LOW_SCORE, Question, Questionnaire
-from bot.vietnamese import fold
 
 MAX_TEXT = 1000
 SKIP = "skip"
@@ -116,47 +116,25 @@ def _number(text: str) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
 
 
-_LIKERT_WORDS = {
-    "rat khong hai long": 1,
-    "khong hai long": 2,
-    "binh thuong": 3,
-    "hai long": 4,
-    "rat hai long": 5,
-}
-_YES_WORDS = {"co", "yes", "y", "dung", "vang"}
-_NO_WORDS = {"khong", "no", "n", "ko", "k"}
-_SKIP_WORDS = {"bo qua", "skip", "-"}
-
-
 def parse_text(question: Question, text: str) -> Given:
-    """Interpret a typed message as an answer (so chats without buttons work too)."""
-    folded = fold(text)
-    if folded in _SKIP_WORDS and not question.required:
-        return Given(skipped=True)
+    """Interpret a typed message as an answer (so chats without buttons work too); what the
+    words mean is `bot.survey.answers`, and every reply it cannot read safely is asked again."""
     if question.kind == "text":
+        if is_skip(text) and not question.required:
+            return Given(skipped=True)
         cleaned = text.strip()
         if not cleaned:
             raise AnswerError("empty")
         if len(cleaned) > MAX_TEXT:
             raise AnswerError("too_long")
         return Given(value_text=cleaned)
-    if question.kind == "likert5":
-        if _number(folded) in LIKERT_LEVELS:
-            return Given(value_int=int(folded))
-        if folded in _LIKERT_WORDS:
-            return Given(value_int=_LIKERT_WORDS[folded])
-        raise AnswerError("use_buttons")
-    if question.kind == "yes_no":
-        if folded in _YES_WORDS:
-            return Given(value_int=1)
-        if folded in _NO_WORDS:
-            return Given(value_int=0)
-        raise AnswerError("use_buttons")
-    # choice: numbers pick the options at those positions; anything else is refused
-    numbers = [_number(part) for part in folded.replace(",", " ").split()]
-    if not numbers or any(n is None or not 1 <= n <= len(question.options) for n in numbers):
-        raise AnswerError("use_buttons")
-    picked = tuple(dict.fromkeys(question.options[n - 1].code for n in numbers if n))
-    if len(picked) > question.max_choices:
-        raise AnswerError("use_buttons")
-    return Given(choices=picked)
+    reading = read_answer(question, text)
+    if isinstance(reading, Skipped):
+        return Given(skipped=True)
+    if isinstance(reading, Level):
+        return Given(value_int=reading.value)
+    if isinstance(reading, YesNo):
+        return Given(value_int=1 if reading.yes else 0)
+    if isinstance(reading, Picked):
+        return Given(choices=reading.codes)
+    raise AnswerError("use_buttons")
