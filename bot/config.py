@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = Field(
         "https://api.telegram.org/bot", validation_alias=_env("TELEGRAM_API_BASE_URL")
     )
+    zalo_oa_id: str = Field("", validation_alias=_env("ZALO_OA_ID"))
+    zalo_oa_secret_key: str = Field("", validation_alias=_env("ZALO_OA_SECRET_KEY"))
     telegram_mode: str = Field("polling", validation_alias=_env("TELEGRAM_MODE"))
     telegram_webhook_secret: str = Field("", validation_alias=_env("TELEGRAM_WEBHOOK_SECRET"))
     admin_telegram_ids: CommaList = Field(
@@ -236,6 +238,16 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @property
+    def zalo_oa_enabled(self) -> bool:
+        """The Zalo OA channel is off while its id or its webhook key is empty."""
+        return bool(self.zalo_oa_id.strip() and self.zalo_oa_secret_key)
+
+    @property
+    def zalo_oa_url(self) -> str | None:
+        """`https://zalo.me/<ZALO_OA_ID>` (the receipt's `links.zalo`) while the OA is on."""
+        return f"https://zalo.me/{self.zalo_oa_id.strip()}" if self.zalo_oa_enabled else None
 
     @cached_property
     def tz(self) -> ZoneInfo:

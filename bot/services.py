@@ -108,6 +108,7 @@ async def build_services(
         link_key=link_key,
         public_url=settings.public_url,
         links=links,
+        zalo_url=settings.zalo_oa_url,
         on_accepted=on_accepted,
         relink=relink_case,
     )

@@ -148,6 +148,19 @@ class CaseLinkStore:
             and_(cases_t.c.link_token_hash == token_hash, cases_t.c.link_key_id.in_(key_ids))
         )
 
+    async def case_by_link_code(self, code_hash: str, *, key_ids: Sequence[str]) -> CaseInfo | None:
+        """The one case whose receipt prints the link code (`link_code_hash` of the code read
+        by `bot.onestop.links.extract_link_code`); none when no case or more than one has it
+        (codes may collide: an ambiguous code never links either case), or when the case's
+        key is retired (not in `key_ids`)."""
+        stmt = _CASE_INFO.where(
+            cases_t.c.link_code_hash == code_hash, cases_t.c.link_key_id.in_(key_ids)
+        ).limit(2)
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                rows = (await conn.execute(stmt)).all()
+        return CaseInfo(**rows[0]._mapping) if len(rows) == 1 else None
+
     async def case_by_code(self, code: str) -> CaseInfo | None:
         return await self._case_info(cases_t.c.code == code)
 

@@ -82,6 +82,10 @@ def _batch_keys(params: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     )
 
 
+_RELINK_CODE_PG = "UPDATE cases SET link_code_hash = $1 WHERE code = $2 AND link_key_id = $3"
+_RELINK_CODE_LITE = "UPDATE cases SET link_code_hash = ? WHERE code = ? AND link_key_id = ?"
+
+
 class IntakeStore:
     """Writes deliveries. Statements are compiled once and run on the raw driver:
     a pooled asyncpg connection (one round trip) or the SQLite writer thread (one hop).
@@ -130,6 +134,20 @@ class IntakeStore:
         params = _params(record)
         with translate_errors():
             return await self._batches.submit(params)
+
+    async def relink_code(self, case_code: str, code_hash: str, key_id: str) -> None:
+        """Store a case's new link code once its link moved to `key_id` (its key was retired,
+        `storage.cases.relink`): the old code, made with the retired key, stops working. A
+        rare path, apart from the batch."""
+        with translate_errors():
+            if self._writer is not None:
+                await self._writer.transaction(
+                    lambda conn: conn.execute(_RELINK_CODE_LITE, (code_hash, case_code, key_id))
+                )
+                return
+            pool = await self._pg_pool()
+            async with pool.acquire() as conn:
+                await conn.execute(_RELINK_CODE_PG, code_hash, case_code, key_id)
 
     async def _record_sqlite_batch(self, batch: Sequence[dict[str, Any]]) -> list[IntakeOutcome]:
         """Run one batch in one writer transaction: one thread hop and one commit for all."""

@@ -46,6 +46,8 @@ class CaseEventRecord:
     email: str | None
     link_token_hash: str
     link_key_id: str
+    # Hash of the link code under `link_key_id` (kept only while the case's kid is that one).
+    link_code_hash: str
     payload: dict[str, Any]
     recorded_at: datetime
 

@@ -154,6 +154,7 @@ def _values(ref: Ref) -> _Values:
             "events_count": literal(1),
             "link_token_hash": ref("link_token_hash", cases_t.c.link_token_hash),
             "link_key_id": ref("link_key_id", cases_t.c.link_key_id),
+            "link_code_hash": ref("link_code_hash", cases_t.c.link_code_hash),
             "created_at": ref("recorded_at", cases_t.c.created_at),
             "updated_at": ref("recorded_at", cases_t.c.updated_at),
         },
@@ -203,6 +204,18 @@ def _case_update_set(excluded: Any) -> dict[str, Any]:
         "events_count": t.events_count + 1,
         "link_token_hash": func.coalesce(t.link_token_hash, excluded.link_token_hash),
         "link_key_id": func.coalesce(t.link_key_id, excluded.link_key_id),
+        # A case from before link codes gets one, but only under its own kid: a code made with
+        # another key would not be the one the answer prints.
+        "link_code_hash": func.coalesce(
+            t.link_code_hash,
+            case(
+                (
+                    or_(t.link_key_id.is_(None), t.link_key_id == excluded.link_key_id),
+                    excluded.link_code_hash,
+                ),
+                else_=null(),
+            ),
+        ),
         "updated_at": excluded.updated_at,
     }
 

@@ -104,6 +104,9 @@ class Case(SQLModel, table=True):
     link_token_hash: str | None = Field(default=None, max_length=64, unique=True)
     # Which SIPAS_SECRET_KEY entry made the link token (see bot/onestop/links.py).
     link_key_id: str | None = Field(default=None, max_length=16)
+    # SHA-256 of the receipt's link code (made with `link_key_id`); not unique: two cases may
+    # share a code, and a lookup then refuses it (bot/onestop/links.py).
+    link_code_hash: str | None = Field(default=None, max_length=64, index=True)
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
 

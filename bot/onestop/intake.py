@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.channels.links import ChannelLinks
 from bot.onestop.dossier import Dossier, SchemaError, contract_fields
-from bot.onestop.links import KeyRing, token_hash, web_link
+from bot.onestop.links import KeyRing, link_code_hash, token_hash, web_link
 from storage.intake import IntakeStore
 from storage.intake_records import CaseEventRecord, IntakeOutcome
 from storage.models import utcnow
@@ -55,6 +55,7 @@ class IntakeService:
         links: ChannelLinks,
         on_accepted: Callable[[], None] = lambda: None,
         relink: Callable[[str, str, str, str], Awaitable[None]] | None = None,
+        zalo_url: str | None = None,
     ) -> None:
         self._store = store
         self._keys = link_key
@@ -62,6 +63,8 @@ class IntakeService:
         self._relink = relink
         self._public_url = public_url
         self._links = links
+        # `https://zalo.me/<ZALO_OA_ID>` while the OA channel is on (`Settings.zalo_oa_url`).
+        self._zalo_url = zalo_url
         # Told when a delivery created a case event (the survey loop wakes on it).
         self._on_accepted = on_accepted
 
@@ -73,8 +76,9 @@ class IntakeService:
         # The receipt's fields (interfaces.md): a chat link once its channel can make one.
         return {
             "telegram": self._links.url("telegram", token),
-            "zalo": None,
+            "zalo": self._zalo_url,
             "web": web_link(self._public_url, token),
+            "qr": f"{web_link(self._public_url, token)}/qr.svg",
         }
 
     async def accept(
@@ -87,10 +91,14 @@ class IntakeService:
             dossier, key=key, body_sha256=body_sha256, payload=payload, token=token
         )
         outcome = await self._store.record(record)
-        token = await self._case_token(dossier.case_code, outcome.link_key_id, token)
+        kid = outcome.link_key_id
+        token = await self._case_token(dossier.case_code, kid, token)
+        # The code follows the case's kid like the token (a retired kid: the current key's).
+        code_kid = kid if kid is not None and kid in self._keys else None
+        code = self._keys.link_code(dossier.case_code, code_kid)
         if outcome.created:
             self._on_accepted()
-        return IntakeReply(created=outcome.created, body=self._body(dossier, outcome, token))
+        return IntakeReply(created=outcome.created, body=self._body(dossier, outcome, token, code))
 
     async def _case_token(self, case_code: str, kid: str | None, token: str) -> str:
         """The token the case's stored link was made with: an older case keeps its kid's."""
@@ -99,13 +107,20 @@ class IntakeService:
         if kid in self._keys:
             return self._keys.token(case_code, kid)
         if self._relink is not None:
-            await self._relink(case_code, token_hash(token), self._keys.current_id, kid)
+            current = self._keys.current_id
+            await self._relink(case_code, token_hash(token), current, kid)
+            # The link code moves with the link: the retired key's code stops working.
+            code = self._keys.link_code(case_code)
+            await self._store.relink_code(case_code, link_code_hash(code), current)
         return token
 
-    def _body(self, dossier: Dossier, outcome: IntakeOutcome, token: str) -> dict[str, Any]:
+    def _body(
+        self, dossier: Dossier, outcome: IntakeOutcome, token: str, code: str
+    ) -> dict[str, Any]:
         return {
             "MaHoSo": dossier.case_code,
             "TrangThaiHoSo": outcome.status,
+            "link_code": code,
             "links": self.links(dossier.case_code, token),
         }
 
@@ -149,6 +164,7 @@ class IntakeService:
             email=None,  # nothing in the product writes to citizens by e-mail
             link_token_hash=token_hash(token),
             link_key_id=self._keys.current_id,
+            link_code_hash=link_code_hash(self._keys.link_code(dossier.case_code)),
             payload=stored,
             recorded_at=utcnow(),
         )

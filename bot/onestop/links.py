@@ -16,6 +16,15 @@ a phone hash the kid that made it, so rotation keeps old links and phones workin
   and anyone holding it could compute them); the next delivery of such a case gives it a new
   link under the current key, and phones hashed with it no longer match until a delivery
   brings the number again.
+
+The link code is the same idea for chats without deep links (Zalo OA, Zalo Bot): eight
+characters of `LINK_CODE_ALPHABET` (no I, L, O, 0, 1), HMAC(the case's key, case code) reduced
+to 31^8 values (39.6 bits), printed `XXXX-XXXX` and stored only as `link_code_hash`. At this
+size two cases may share a code (among a million cases about one pair is expected; a new case
+then meets a taken code once in 850 000), so storage keeps collisions (the index is not unique)
+and a lookup that finds more than one case refuses the code: it never links the wrong case, and
+the two citizens still link by their deep link or their phone. A code follows its case's kid
+like the token, so rotation keeps old codes working and retiring a key ends them.
 """
 
 from __future__ import annotations
@@ -29,6 +38,14 @@ from dataclasses import dataclass
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{22}$")
 KEY_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 LEGACY_KEY_ID = "k0"
+LINK_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+LINK_CODE_LENGTH = 8
+_CODE_SPACE = len(LINK_CODE_ALPHABET) ** LINK_CODE_LENGTH
+_CODE_CHAR = f"[{LINK_CODE_ALPHABET}{LINK_CODE_ALPHABET.lower()}]"
+# Four and four characters, joined by nothing or a dash, alone between non-word characters.
+_CODE_RE = re.compile(rf"(?<![\w-])({_CODE_CHAR}{{4}})[-‐‑–—]?({_CODE_CHAR}{{4}})(?![\w-])")
+# The same split by one space ("ABCD EFGH"), read only when no closer form is in the text.
+_SPACED_CODE_RE = re.compile(rf"(?<![\w-])({_CODE_CHAR}{{4}}) ({_CODE_CHAR}{{4}})(?![\w-])")
 
 
 def case_token(key: bytes, case_code: str) -> str:
@@ -38,6 +55,40 @@ def case_token(key: bytes, case_code: str) -> str:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def case_link_code(key: bytes, case_code: str) -> str:
+    """The case's eight-character link code (no dash) under `key`."""
+    mac = hmac.digest(key, b"case-code:" + case_code.encode("utf-8"), "sha256")
+    # 64 bits reduced to 31^8 codes: the bias is below one in two million.
+    number = int.from_bytes(mac[:8], "big") % _CODE_SPACE
+    chars = []
+    for _ in range(LINK_CODE_LENGTH):
+        number, digit = divmod(number, len(LINK_CODE_ALPHABET))
+        chars.append(LINK_CODE_ALPHABET[digit])
+    return "".join(chars)
+
+
+def link_code_hash(code: str) -> str:
+    """What is stored of a link code (given without its dash, in capitals)."""
+    return hashlib.sha256(b"link-code:" + code.encode("ascii")).hexdigest()
+
+
+def format_link_code(code: str) -> str:
+    """`ABCDEFGH` → `ABCD-EFGH`, as the receipt prints it."""
+    return f"{code[:4]}-{code[4:]}"
+
+
+def extract_link_code(text: str) -> str | None:
+    """The one link code in a citizen's message, canonical (capitals, no dash), or None.
+
+    Takes "ABCD-EFGH", "abcdefgh", "mã ABCD-EFGH ạ", "ABCD EFGH"; a message holding two
+    different codes is none (it is not for this function to guess which one was meant).
+    """
+    found = {(a + b).upper() for a, b in _CODE_RE.findall(text)}
+    if not found:
+        found = {(a + b).upper() for a, b in _SPACED_CODE_RE.findall(text)}
+    return found.pop() if len(found) == 1 else None
 
 
 def _national_digits(phone: str) -> str | None:
@@ -138,6 +189,10 @@ class KeyRing:
     def token(self, case_code: str, key_id: str | None = None) -> str:
         """The case's link token under `key_id` (default: the current key)."""
         return case_token(self.secret(key_id or self.current_id), case_code)
+
+    def link_code(self, case_code: str, key_id: str | None = None) -> str:
+        """The case's link code under `key_id` (default: the current key)."""
+        return case_link_code(self.secret(key_id or self.current_id), case_code)
 
     def phone_hash(self, phone: str) -> PhoneHash | None:
         """The phone's hash under the current key (what is stored), with its kid."""

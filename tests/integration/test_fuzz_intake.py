@@ -156,7 +156,7 @@ def assert_answer_shape(status: int, decoded: Any, response: ClientResponse) -> 
         assert isinstance(decoded["TrangThaiHoSo"], int)
         assert 1 <= decoded["TrangThaiHoSo"] <= 10
         links = decoded["links"]
-        assert set(links) == {"telegram", "zalo", "web"}
+        assert set(links) == {"telegram", "zalo", "web", "qr"}
         assert links["telegram"] is None  # TELEGRAM_BOT_TOKEN is empty
         assert re.fullmatch(re.escape(PUBLIC_URL) + "/s/" + TOKEN, links["web"]), links
 

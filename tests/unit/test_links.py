@@ -11,10 +11,14 @@ from hypothesis import strategies as st
 
 from bot.channels.links import ChannelLinks, Link
 from bot.onestop.links import (
+    LINK_CODE_ALPHABET,
     KeyRing,
     NoSecretKey,
     PhoneHash,
+    case_link_code,
     case_token,
+    extract_link_code,
+    format_link_code,
     phone_hash,
     token_hash,
     web_link,
@@ -177,3 +181,46 @@ def test_an_empty_ring_makes_no_token() -> None:
         ring.token("HS-1")
     with pytest.raises(NoSecretKey):
         KeyRing.parse("k1:x").token("HS-1", "k0")
+
+
+# --- link codes ----------------------------------------------------------------------------
+
+
+def test_link_code_shape_and_stability() -> None:
+    code = case_link_code(b"key", "H12.22-261001-0001")
+    assert len(code) == 8 and set(code) <= set(LINK_CODE_ALPHABET)
+    assert case_link_code(b"key", "H12.22-261001-0001") == code
+    assert case_link_code(b"other", "H12.22-261001-0001") != code
+    assert case_link_code(b"key", "H12.22-261001-0002") != code
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ABCD-EFGH", "ABCDEFGH"),
+        ("abcdefgh", "ABCDEFGH"),
+        ("mã ABCD-EFGH", "ABCDEFGH"),
+        ("Mã hồ sơ: abcd–efgh ạ", "ABCDEFGH"),
+        ("ma ABCD EFGH", "ABCDEFGH"),
+        ("(ABCD-EFGH).", "ABCDEFGH"),
+        ("ABCD-EFGH ABCDEFGH", "ABCDEFGH"),  # the same code twice
+        ("ABCD-EFGH và HJKM-NPQR", None),  # two codes: not guessed
+        ("ABCD-EFGH-JKMN", None),  # part of a longer token
+        ("ABCDEFGHJ", None),
+        ("ABCD-EFG", None),
+        ("ABCD-EFGI", None),  # I is not in the alphabet
+        ("XYZ0-1234", None),
+        ("xin chào, tôi muốn đánh giá", None),
+        ("mãABCD-EFGH", None),  # glued to a word
+        ("", None),
+    ],
+)
+def test_extract_link_code(text: str, expected: str | None) -> None:
+    assert extract_link_code(text) == expected
+
+
+def test_format_link_code_and_key_ring() -> None:
+    ring = KeyRing.parse("k1:new,k0:old")
+    assert ring.link_code("C") == case_link_code(b"new", "C")
+    assert ring.link_code("C", "k0") == case_link_code(b"old", "C")
+    assert format_link_code("ABCDEFGH") == "ABCD-EFGH"
