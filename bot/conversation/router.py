@@ -7,7 +7,10 @@ gives its unit back), then routes:
 
 - text: an open admin or head dialog; on a channel without buttons, a number (or "1, 3", or
   "Xong") that picks from the chat's pending choices, handled as the press it stands for;
-  else a head's owed note or a typed survey answer;
+  a receipt's link code ("mã ABCD-EFGH") when no survey question awaits a typed answer (a
+  free-text answer holding a code-like word stays an answer); else a head's owed note or a
+  typed survey answer;
+- a link code an adapter read itself: always a code attempt;
 - a command: everyone's (`/start`, `/help`, `/stop`, `/language`, `/status`) to the survey
   and case-linking services, the modules' (admin, head, questionnaire editor, `/cancel`) to
   the dispatcher;
@@ -64,6 +67,7 @@ from bot.conversation.typed import (
 )
 from bot.conversation.wording import say, say_head
 from bot.heads.loop import AlertLoop
+from bot.onestop.links import extract_link_code
 from bot.survey.linking import CaseLinking
 from bot.survey.service import PressResult, SurveyService
 from storage.pending_choices import PendingChoiceStore
@@ -123,7 +127,8 @@ class Router:
             case Text(chat=chat, text=text):
                 return await self._text(chat, text, channel)
             case LinkCode(chat=chat, code=code):
-                return await self._text(chat, code, channel, picks=False)
+                if chat.private:
+                    await self._linking.on_link_code(chat, code)
             case SharedPhone(chat=chat, phone=phone, own=own):
                 await self._linking.on_contact(chat, phone, own=own, private=chat.private)
             case Media(chat=chat):
@@ -222,11 +227,10 @@ class Router:
 
     # -- text ------------------------------------------------------------------------------
 
-    async def _text(
-        self, chat: ChatRef, text: str, channel: Channel, *, picks: bool = True
-    ) -> Reaction:
-        """An open dialog's step; else a typed pick; else a head's note or a typed survey answer
-        (the buttons of the question it answered are cleared where the channel can edit)."""
+    async def _text(self, chat: ChatRef, text: str, channel: Channel) -> Reaction:
+        """An open dialog's step; else a typed pick; else a link code, unless a survey question
+        awaits a typed answer; else a head's note or a typed survey answer (the buttons of the
+        question it answered are cleared where the channel can edit)."""
         if not chat.private:
             return Reaction()
         if self._commands is not None:
@@ -234,9 +238,12 @@ class Router:
             replies = await self._commands.dispatcher.text(caller, text)
             if replies is not None:
                 return Reaction(replies=[reply.view() for reply in replies], caller=caller)
-            typed = await self._typed_pick(caller, chat, text, channel) if picks else None
+            typed = await self._typed_pick(caller, chat, text, channel)
             if typed is not None:
                 return typed
+        if await self._code_attempt(chat, text):
+            await self._linking.on_link_code(chat, text)
+            return Reaction()
         result = await self._surveys.on_text(chat, text)
         if result is None:
             return Reaction()
@@ -244,6 +251,20 @@ class Router:
         if result.prompt_message_id is None or not channel.capabilities.edits_in_place:
             return Reaction()
         return Reaction(clear_choices_of=result.prompt_message_id)
+
+    async def _code_attempt(self, chat: ChatRef, text: str) -> bool:
+        """Whether typed text is a link code sent to link a case: it holds one, no survey
+        question awaits a typed answer (a free-text answer may hold a code-like word), and
+        the chat is no head owing the note of a handled alert."""
+        if extract_link_code(text) is None:
+            return False
+        if await self._surveys.awaiting_question(chat) is not None:
+            return False
+        if self._alerts is not None:
+            row = await self._surveys.chat_row(chat)
+            if await self._alerts.store.pending_note(row.id) is not None:
+                return False
+        return True
 
     async def _typed_pick(
         self, caller: Caller, chat: ChatRef, text: str, channel: Channel

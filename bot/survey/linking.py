@@ -1,6 +1,7 @@
-"""Linking a chat to its cases, channel-neutral: by the receipt's start token, by the
-citizen's own phone number (with the takeover rules), the hand-off of a role invitation, and
-the status of the cases a chat holds.
+"""Linking a chat to its cases, channel-neutral: by the receipt's start token, by the link
+code printed on the receipt (typed, with wrong codes throttled per chat), by the citizen's own
+phone number (with the takeover rules), the hand-off of a role invitation, and the status of
+the cases a chat holds.
 
 What follows a link (the survey started or resumed) belongs to the survey service, which this
 service is given at construction; everything said is queued through it.
@@ -11,10 +12,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 from bot.channels.inbound import ChatRef
 from bot.heads.invites import is_invite_payload
-from bot.onestop.links import TOKEN_RE, KeyRing, token_hash
+from bot.onestop.links import TOKEN_RE, KeyRing, extract_link_code, link_code_hash, token_hash
 from bot.survey.intents import text_intent
 from bot.survey.service import SurveyService
 from storage.case_links import PHONE, CaseInfo, CaseLinkStore
@@ -23,6 +25,47 @@ from storage.outbox import OutboxIntent
 log = logging.getLogger(__name__)
 # What a `/start` payload can be: a deep link carries at most 64 of A-Za-z0-9_-.
 START_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# Wrong link codes a chat may send in a window before it must wait (a code is one of 31^8).
+CODE_TRIES = 5
+CODE_WINDOW = timedelta(minutes=15)
+
+
+class CodeThrottle:
+    """Wrong link codes per chat in a sliding window, in this process's memory.
+
+    In memory, not in the database: the throttle only has to make guessing pointless, and a
+    code is one of 31^8 (8.5·10^11), so even a counter that a restart or a second replica
+    resets leaves a guesser nowhere; it costs no write per wrong code and no table to sweep.
+    A chat past its tries is told once to wait, then hears nothing until the window passes.
+    """
+
+    def __init__(self, *, tries: int = CODE_TRIES, window: timedelta = CODE_WINDOW) -> None:
+        self.tries = tries
+        self.window = window
+        self._wrong: dict[int, list[datetime]] = {}
+        self._warned: set[int] = set()
+
+    def _recent(self, chat_id: int, now: datetime) -> list[datetime]:
+        recent = [at for at in self._wrong.get(chat_id, ()) if now - at < self.window]
+        if recent:
+            self._wrong[chat_id] = recent
+        else:
+            self._wrong.pop(chat_id, None)
+        if len(recent) < self.tries:
+            self._warned.discard(chat_id)
+        return recent
+
+    def verdict(self, chat_id: int, now: datetime) -> str:
+        """ "ok" (look the code up), "warn" (say once to wait) or "silent"."""
+        if len(self._recent(chat_id, now)) < self.tries:
+            return "ok"
+        if chat_id in self._warned:
+            return "silent"
+        self._warned.add(chat_id)
+        return "warn"
+
+    def wrong(self, chat_id: int, now: datetime) -> None:
+        self._wrong.setdefault(chat_id, []).append(now)
 
 
 class CaseLinking:
@@ -41,6 +84,7 @@ class CaseLinking:
         self._keys = link_key
         # Role invitations, when the composition root wires them in.
         self.on_invite = on_invite
+        self.code_throttle = CodeThrottle()
 
     async def on_start(self, chat: ChatRef, payload: str | None) -> None:
         """Welcome a chat, or link the case behind a receipt's payload to it."""
@@ -70,6 +114,41 @@ class CaseLinking:
             await survey.say(text_intent(row.id, "link_unknown"))
             return
         holder = await self.links.link(case.code, row.id, via="start", now=survey.clock.utcnow())
+        if holder != row.id:
+            await survey.say(text_intent(row.id, "link_taken"))
+            return
+        key = "already_linked" if case.linked_chat == row.id else "linked"
+        await survey.say(text_intent(row.id, key, code=case.code, procedure=case.procedure_name))
+        await survey.after_link(case, row.id)
+
+    async def on_link_code(self, chat: ChatRef, code: str) -> None:
+        """Link the case whose receipt prints the typed link code (in any form: "mã
+        ABCD-EFGH", "abcdefgh"). Like a start token, a code proves the receipt was in hand,
+        not the phone: it links a free case and never takes one held by another chat (a
+        phone-linked case least of all). Wrong codes are throttled per chat."""
+        survey = self.survey
+        row = await survey.chat_row(chat)
+        now = survey.clock.utcnow()
+        verdict = self.code_throttle.verdict(row.id, now)
+        if verdict != "ok":
+            if verdict == "warn":
+                minutes = int(self.code_throttle.window.total_seconds() // 60)
+                await survey.say(text_intent(row.id, "link_code_wait", minutes=minutes))
+            return
+        found = extract_link_code(code)
+        case = (
+            await self.links.case_by_link_code(link_code_hash(found), key_ids=self._keys.ids)
+            if found is not None
+            else None
+        )
+        if case is None:
+            self.code_throttle.wrong(row.id, now)
+            await survey.say(text_intent(row.id, "link_code_unknown"))
+            return
+        if row.opted_out or row.blocked:
+            # A code sent is a wish to follow the case, as a `/start` is.
+            await survey.chats.set_chat(row.id, now=now, opted_out=False, blocked_at=None)
+        holder = await self.links.link(case.code, row.id, via="link_code", now=now)
         if holder != row.id:
             await survey.say(text_intent(row.id, "link_taken"))
             return

@@ -35,6 +35,13 @@ CATALOG: Final[dict[str, str]] = {
         "This case is linked to another account. If it is yours, please contact the one-stop desk."
     ),
     "chat.link_unknown": "This link is wrong or has expired. Please scan the QR code again.",
+    "chat.link_code_unknown": (
+        "This link code is not right. Please check the 8-character code printed on your "
+        "receipt (for example ABCD-EFGH) and send it again."
+    ),
+    "chat.link_code_wait": (
+        "The link code was wrong too many times. Please wait {minutes} minutes and try again."
+    ),
     "chat.link_expired": "The survey for case {code} has closed. Thank you.",
     "chat.contact_not_own": "Please share only your own phone number with the button below.",
     "chat.contact_not_own.typed": "Please share only your own phone number.",

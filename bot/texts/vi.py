@@ -43,6 +43,13 @@ CATALOG: Final[dict[str, str]] = {
     "chat.link_unknown": (
         "Mã liên kết không đúng hoặc đã hết hạn. Vui lòng quét lại mã QR trên phiếu hẹn."
     ),
+    "chat.link_code_unknown": (
+        "Mã liên kết này không đúng. Ông/Bà vui lòng kiểm tra lại mã gồm 8 ký tự in trên "
+        "phiếu hẹn (ví dụ ABCD-EFGH) rồi gửi lại."
+    ),
+    "chat.link_code_wait": (
+        "Ông/Bà đã gửi sai mã liên kết nhiều lần. Vui lòng chờ {minutes} phút rồi thử lại."
+    ),
     "chat.link_expired": "Đợt khảo sát của hồ sơ {code} đã kết thúc. Cảm ơn Ông/Bà.",
     "chat.contact_not_own": (
         "Vui lòng chỉ chia sẻ số điện thoại của chính Ông/Bà bằng nút bên dưới."

@@ -121,6 +121,20 @@ class Conversation:
         assert isinstance(web, str)
         return web.rsplit("/", 1)[-1]
 
+    async def case_link_code(self, code: str, **fields: Any) -> str:
+        """Deliver a case from the one-stop system (again, if `case` did: the same answer);
+        return the link code its receipt prints, from the intake answer."""
+        payload = dossier(code, **fields)
+        reply = await self.services.intake.accept(
+            validate(payload),
+            key=f"{code}:{body_digest(repr(sorted(fields.items())).encode())[:40]}",
+            body_sha256=body_digest(repr(sorted(payload.items())).encode()),
+            payload=payload,
+        )
+        found = reply.body["link_code"]
+        assert isinstance(found, str)
+        return found
+
     # -- the user --------------------------------------------------------------------------
 
     def chat(self, user: str, *, language: str | None = None) -> ChatRef:

@@ -26,7 +26,9 @@ OLD_F2 = "về thủ tục hành chính: niêm yết"
 NEW_F1 = "Ông/Bà tìm thông tin và đến nơi làm thủ tục có dễ dàng không?"
 NEW_F2 = "Hồ sơ, giấy tờ và lệ phí có đúng như niêm yết công khai không?"
 F1_WHY = "chưa hài lòng về việc tiếp cận dịch vụ"
-_TOKEN = re.compile(r"(?:start=)?\b(i[A-Za-z0-9_-]{8,})\b")
+# An invitation payload is "i" + 22 characters of A-Za-z0-9_- (it may end in "-" or "_", where
+# a word boundary would cut it short).
+_TOKEN = re.compile(r"(?<![A-Za-z0-9_-])(i[A-Za-z0-9_-]{22})(?![A-Za-z0-9_-])")
 
 
 async def query(talk: Conversation, statement: str) -> list[Any]:
