@@ -113,13 +113,7 @@ class CaseLinking:
         if case is None:
             await survey.say(text_intent(row.id, "link_unknown"))
             return
-        holder = await self.links.link(case.code, row.id, via="start", now=survey.clock.utcnow())
-        if holder != row.id:
-            await survey.say(text_intent(row.id, "link_taken"))
-            return
-        key = "already_linked" if case.linked_chat == row.id else "linked"
-        await survey.say(text_intent(row.id, key, code=case.code, procedure=case.procedure_name))
-        await survey.after_link(case, row.id)
+        await self._link_with_receipt(case, row.id, via="start", now=survey.clock.utcnow())
 
     async def on_link_code(self, chat: ChatRef, code: str) -> None:
         """Link the case whose receipt prints the typed link code (in any form: "mã
@@ -148,13 +142,20 @@ class CaseLinking:
         if row.opted_out or row.blocked:
             # A code sent is a wish to follow the case, as a `/start` is.
             await survey.chats.set_chat(row.id, now=now, opted_out=False, blocked_at=None)
-        holder = await self.links.link(case.code, row.id, via="link_code", now=now)
-        if holder != row.id:
-            await survey.say(text_intent(row.id, "link_taken"))
+        await self._link_with_receipt(case, row.id, via="link_code", now=now)
+
+    async def _link_with_receipt(
+        self, case: CaseInfo, chat_id: int, *, via: str, now: datetime
+    ) -> None:
+        """Link `case` to the chat on the strength of its receipt (token or code): refused when
+        another chat holds it; confirmed, and the survey started or resumed, otherwise."""
+        survey = self.survey
+        if await self.links.link(case.code, chat_id, via=via, now=now) != chat_id:
+            await survey.say(text_intent(chat_id, "link_taken"))
             return
-        key = "already_linked" if case.linked_chat == row.id else "linked"
-        await survey.say(text_intent(row.id, key, code=case.code, procedure=case.procedure_name))
-        await survey.after_link(case, row.id)
+        key = "already_linked" if case.linked_chat == chat_id else "linked"
+        await survey.say(text_intent(chat_id, key, code=case.code, procedure=case.procedure_name))
+        await survey.after_link(case, chat_id)
 
     async def on_contact(
         self, chat: ChatRef, phone: str, *, own: bool, private: bool = True
