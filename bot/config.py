@@ -60,6 +60,32 @@ class Settings(BaseSettings):
     )
     zalo_oa_id: str = Field("", validation_alias=_env("ZALO_OA_ID"))
     zalo_oa_secret_key: str = Field("", validation_alias=_env("ZALO_OA_SECRET_KEY"))
+    zalo_app_id: str = Field("", validation_alias=_env("ZALO_APP_ID"))
+    zalo_app_secret: str = Field("", validation_alias=_env("ZALO_APP_SECRET"))
+    zalo_oa_access_token: str = Field("", validation_alias=_env("ZALO_OA_ACCESS_TOKEN"))
+    zalo_oa_refresh_token: str = Field("", validation_alias=_env("ZALO_OA_REFRESH_TOKEN"))
+    zalo_oa_api_base_url: str = Field(
+        "https://openapi.zalo.me", validation_alias=_env("ZALO_OA_API_BASE_URL")
+    )
+    zalo_oauth_base_url: str = Field(
+        "https://oauth.zaloapp.com", validation_alias=_env("ZALO_OAUTH_BASE_URL")
+    )
+    zalo_zns_api_base_url: str = Field(
+        "https://business.openapi.zalo.me", validation_alias=_env("ZALO_ZNS_API_BASE_URL")
+    )
+    # Calls per second to the OA API (Zalo allows about 4,000 a minute per app) and the burst
+    # one user may get.
+    zalo_oa_rate_per_second: int = Field(50, gt=0, validation_alias=_env("ZALO_OA_RATE_PER_SECOND"))
+    zalo_oa_chat_burst: int = Field(3, gt=0, validation_alias=_env("ZALO_OA_CHAT_BURST"))
+    zalo_bot_token: str = Field("", validation_alias=_env("ZALO_BOT_TOKEN"))
+    zalo_bot_api_base_url: str = Field(
+        "https://bot-api.zaloplatforms.com/bot", validation_alias=_env("ZALO_BOT_API_BASE_URL")
+    )
+    zalo_bot_mode: str = Field("polling", validation_alias=_env("ZALO_BOT_MODE"))
+    zalo_bot_webhook_secret: str = Field("", validation_alias=_env("ZALO_BOT_WEBHOOK_SECRET"))
+    zalo_bot_rate_per_second: int = Field(
+        20, gt=0, validation_alias=_env("ZALO_BOT_RATE_PER_SECOND")
+    )
     telegram_mode: str = Field("polling", validation_alias=_env("TELEGRAM_MODE"))
     telegram_webhook_secret: str = Field("", validation_alias=_env("TELEGRAM_WEBHOOK_SECRET"))
     admin_telegram_ids: CommaList = Field(
@@ -158,6 +184,14 @@ class Settings(BaseSettings):
                 "TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_SECRET "
                 "(a random string of A-Za-z0-9_-, 1–256 characters)"
             )
+        if (
+            self.zalo_bot_mode == "webhook"
+            and self.zalo_bot_token
+            and not 8 <= len(self.zalo_bot_webhook_secret) <= 256
+        ):
+            raise ValueError(
+                "ZALO_BOT_MODE=webhook needs ZALO_BOT_WEBHOOK_SECRET (8–256 characters)"
+            )
         return self
 
     @field_validator("database_url")
@@ -234,7 +268,22 @@ class Settings(BaseSettings):
         parse_quiet_hours(value)
         return value.strip()
 
-    @field_validator("public_url", "telegram_api_base_url")
+    @field_validator("zalo_bot_mode")
+    @classmethod
+    def _zalo_bot_mode(cls, value: str) -> str:
+        mode = value.strip().lower() or "polling"
+        if mode not in {"polling", "webhook"}:
+            raise ValueError("ZALO_BOT_MODE must be polling or webhook")
+        return mode
+
+    @field_validator(
+        "public_url",
+        "telegram_api_base_url",
+        "zalo_oa_api_base_url",
+        "zalo_oauth_base_url",
+        "zalo_zns_api_base_url",
+        "zalo_bot_api_base_url",
+    )
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
@@ -243,6 +292,18 @@ class Settings(BaseSettings):
     def zalo_oa_enabled(self) -> bool:
         """The Zalo OA channel is off while its id or its webhook key is empty."""
         return bool(self.zalo_oa_id.strip() and self.zalo_oa_secret_key)
+
+    @property
+    def zalo_bot_enabled(self) -> bool:
+        """The Zalo Bot channel is off while its token is empty."""
+        return bool(self.zalo_bot_token.strip())
+
+    @property
+    def typed_code_channels(self) -> tuple[str, ...]:
+        """The enabled channels without deep links: a receipt's or an invite's code is sent
+        there as text."""
+        on = {"zalo_oa": self.zalo_oa_enabled, "zalo_bot": self.zalo_bot_enabled}
+        return tuple(name for name, enabled in on.items() if enabled)
 
     @property
     def zalo_oa_url(self) -> str | None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -32,6 +36,41 @@ class ChatCounters:
 
     def refused(self, reason: str) -> None:
         self.presses_refused.labels(reason).inc()
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One value a channel reports at scrape time: `name` (without the `sipas_` prefix),
+    whether it only grows (a counter) or is a level (a gauge), and its labels."""
+
+    name: str
+    help: str
+    value: float
+    labels: dict[str, str] = field(default_factory=dict)
+    counter: bool = True
+
+
+Source = Callable[[], Iterable[Sample]]
+
+
+class ChannelCollector(Collector):
+    """What the channel adapters count themselves (webhook refusals, duplicates, billable
+    replies, fallbacks), read from each registered source at scrape time."""
+
+    def __init__(self) -> None:
+        self.sources: list[Source] = []
+
+    def collect(self) -> Iterator[Metric]:
+        families: dict[str, CounterMetricFamily | GaugeMetricFamily] = {}
+        for source in list(self.sources):
+            for sample in source():
+                name = f"sipas_{sample.name}"
+                family = families.get(name)
+                if family is None:
+                    kind = CounterMetricFamily if sample.counter else GaugeMetricFamily
+                    family = families[name] = kind(name, sample.help, labels=sorted(sample.labels))
+                family.add_metric([sample.labels[k] for k in sorted(sample.labels)], sample.value)
+        yield from families.values()
 
 
 class Metrics:
@@ -61,6 +100,17 @@ class Metrics:
             registry=self.registry,
         )
         self.chat = ChatCounters(self.registry)
+        self.unreachable = Counter(
+            "sipas_outbox_unreachable",
+            "Messages a channel could not carry now (Zalo OA reply window closed, unfollowed): "
+            "the citizen still has the receipt's web link",
+            ["channel", "kind"],
+            registry=self.registry,
+        )
+        self.channels = ChannelCollector()
+        self.registry.register(self.channels)
+        # Refreshed before each scrape (figures read from the database).
+        self.before_scrape: list[Callable[[], Awaitable[None]]] = []
 
         self._latency: dict[tuple[str, str, int], Any] = {}
         self._accepted = {

@@ -11,7 +11,7 @@ Conventions:
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from pydantic import NaiveDatetime
@@ -22,19 +22,12 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
-    Integer,
     String,
     UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
 
-# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-
-
-def utcnow() -> datetime:
-    """Naive UTC now, the representation of service-recorded times."""
-    return datetime.now(UTC).replace(tzinfo=None)
+from storage.columns import BigId, utcnow
 
 
 class Agency(SQLModel, table=True):

@@ -8,7 +8,8 @@ platform's terms and reports a `SendOutcome`:
     ├── Sent          delivered (the channel's message id when it gives one)
     ├── RetryLater    not this time: 429, 5xx, timeout (after `after` seconds, or backoff)
     ├── Blocked       the recipient blocked us: never write to this chat again
-    └── Failed        can never be delivered (bad request, cannot render)
+    └── Failed        can never be delivered (bad request, cannot render); `fallback` when
+                      another channel may carry it (Zalo OA window closed)
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ class Capabilities:
     receives: bool = True  # False for send-only channels (ZNS)
     asks_phone: bool = False  # a button that shares the user's own phone number
     caption_limit: int | None = None  # characters under a picture (None: the text limit)
+    # A press can be answered with a short notice on the button (Telegram's callback answer);
+    # where it cannot (Zalo OA: a tap is just a message), the notice goes as a reply.
+    press_notices: bool = True
 
     @property
     def buttons(self) -> bool:
@@ -62,6 +66,7 @@ class MessageView:
     choices: list[list[Choice]] = field(default_factory=list)
     picture: bytes | None = None
     ask_phone: str = ""
+    ask_phone_note: str = ""  # why the phone is asked (where the request has a subtitle)
     clear_keyboard: bool = False
 
     def flat_choices(self) -> list[Choice]:
@@ -92,9 +97,13 @@ class Blocked:
 
 @dataclass(frozen=True)
 class Failed:
-    """This message can never be delivered (bad request, unknown channel)."""
+    """This message can never be delivered on this channel (bad request, unknown channel).
+
+    `fallback`: the recipient cannot be reached here now (a closed reply window, an
+    unfollowed account) and another way may carry it (ZNS by phone, else the web link)."""
 
     error: str
+    fallback: bool = False
 
 
 SendOutcome: TypeAlias = Sent | RetryLater | Blocked | Failed

@@ -8,9 +8,12 @@ draft even while the channel does not know its own address yet (a placeholder st
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+# How people call the channels (the same in Vietnamese and English).
+CHANNEL_TITLES = {"telegram": "Telegram", "zalo_oa": "Zalo OA", "zalo_bot": "Zalo Bot"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +32,12 @@ class LinkBuilder(Protocol):
 class ChannelLinks:
     """Link builders by channel name, in the order they were given."""
 
-    def __init__(self, builders: Mapping[str, LinkBuilder] | None = None) -> None:
+    def __init__(
+        self, builders: Mapping[str, LinkBuilder] | None = None, *, typed: Sequence[str] = ()
+    ) -> None:
         self._builders: dict[str, LinkBuilder] = dict(builders or {})
+        # Channels without deep links where the bare code is sent instead (Zalo OA, Zalo Bot).
+        self.typed: tuple[str, ...] = tuple(typed)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._builders)

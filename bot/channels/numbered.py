@@ -55,6 +55,7 @@ def numbered(view: MessageView) -> MessageView:
         text="\n".join(lines),
         picture=view.picture,
         ask_phone=view.ask_phone,
+        ask_phone_note=view.ask_phone_note,
         clear_keyboard=view.clear_keyboard,
     )
 

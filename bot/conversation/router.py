@@ -123,7 +123,8 @@ class Router:
             case Command(chat=chat, name=name, args=args):
                 return await self._command(chat, name, list(args))
             case Press():
-                return await self._press(event, channel)
+                reaction = await self._press(event, channel)
+                return await self._shown_as_replies(event.chat, reaction, channel)
             case Text(chat=chat, text=text):
                 return await self._text(chat, text, channel)
             case LinkCode(chat=chat, code=code):
@@ -137,6 +138,16 @@ class Router:
             case Unsubscribed(chat=chat):
                 await self._surveys.on_unsubscribed(chat)
         return Reaction()
+
+    async def _shown_as_replies(
+        self, chat: ChatRef, reaction: Reaction, channel: Channel
+    ) -> Reaction:
+        """A press on a channel that cannot answer it with a notice (a Zalo OA tap is just a
+        message): the notice goes first among the replies."""
+        if channel.capabilities.press_notices or not reaction.answer:
+            return reaction
+        caller = reaction.caller or await self._wired_caller(chat)
+        return reaction if caller is None else reaction.as_replies(caller)
 
     # -- the gate --------------------------------------------------------------------------
 

@@ -24,9 +24,10 @@ from bot.conversation.head_views import (
     monthly_text,
     parse_day,
 )
-from bot.conversation.questions import question_view
+from bot.conversation.questions import answer_label, question_view
 from bot.conversation.wording import lang as _lang
 from bot.conversation.wording import say, say_head
+from bot.survey.engine import Given
 from bot.survey.questionnaire import Questionnaire
 from bot.texts import BUTTONS, CASE_STATUS, LIKERT, TIMELINESS
 from scoring.timeliness import classify
@@ -44,18 +45,27 @@ class ViewRenderer:
         self._today = today
 
     async def render(
-        self, kind: str, payload: dict[str, Any], language: str, *, buttons: bool = True
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        language: str,
+        *,
+        buttons: bool = True,
+        edits: bool = True,
     ) -> MessageView:
+        """The row as a view, worded for a channel with or without buttons; where the
+        channel cannot edit a sent message, a question confirms the answer before it."""
         lang = _lang(language)
         if kind == "text":
             keyboard = payload.get("keyboard")
             return MessageView(
                 say(lang, payload["key"], buttons=buttons, **payload.get("params", {})),
                 ask_phone=BUTTONS[lang]["contact"] if keyboard == "contact" else "",
+                ask_phone_note=say(lang, "share_phone_note") if keyboard == "contact" else "",
                 clear_keyboard=keyboard == "remove",
             )
         if kind == "question":
-            return await self._question(payload, lang, buttons=buttons)
+            return await self._question(payload, lang, buttons=buttons, edits=edits)
         if kind == "case_status":
             return MessageView(self._case_status(payload, lang))
         if kind == "notice":
@@ -93,7 +103,9 @@ class ViewRenderer:
             return MessageView(digest_text(payload, lang), picture=chart)
         raise ValueError(f"unknown outbox kind {kind!r}")
 
-    async def _question(self, payload: dict[str, Any], lang: str, *, buttons: bool) -> MessageView:
+    async def _question(
+        self, payload: dict[str, Any], lang: str, *, buttons: bool, edits: bool
+    ) -> MessageView:
         form = await self._forms.get(int(payload["version"]))
         question = form.question(payload["code"])
         if question is None:
@@ -106,6 +118,9 @@ class ViewRenderer:
             ).replace(" ()", "")
         elif payload.get("intro") == "reminder":
             intro = say(lang, "reminder", code=payload.get("case_code", ""))
+        answered = payload.get("answered")
+        if not edits and isinstance(answered, dict):
+            intro = "\n\n".join(part for part in (_noted(form, answered, lang), intro) if part)
         return question_view(
             int(payload["survey_id"]),
             question,
@@ -168,3 +183,19 @@ class ViewRenderer:
             new_due=format_day(parse_day(payload.get("new_due")), lang),
             place=say(lang, "apology_place"),
         )
+
+
+def _noted(form: Questionnaire, answered: dict[str, Any], lang: str) -> str:
+    """ "✔ Đã ghi nhận câu 3: Hài lòng" — the answer the previous message could not show."""
+    question = form.question(str(answered.get("code", "")))
+    number = answered.get("number", "")
+    if question is None:
+        return ""
+    if question.kind == "text" and not answered.get("skipped"):
+        return say(lang, "answer_noted_plain", number=number)
+    given = Given(
+        value_int=answered.get("value_int"),
+        choices=tuple(answered.get("choices") or ()) or None,
+        skipped=bool(answered.get("skipped")),
+    )
+    return say(lang, "answer_noted", number=number, choice=answer_label(question, given, lang))

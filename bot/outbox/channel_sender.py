@@ -40,7 +40,11 @@ class ChannelSender:
         capabilities = self._channel.capabilities
         try:
             view = await self._renderer.render(
-                message.kind, message.payload, message.language, buttons=capabilities.buttons
+                message.kind,
+                message.payload,
+                message.language,
+                buttons=capabilities.buttons,
+                edits=capabilities.edits_in_place,
             )
         except (KeyError, LookupError, ValueError, TypeError) as exc:
             return Failed(f"cannot render {message.kind}: {exc}")

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -24,6 +24,10 @@ from bot.channels.base import Blocked, Failed, RetryLater, SendOutcome, Sent
 from bot.outbox.ratelimit import ArrivalWindowLimiter, ChatLimiter, Clock, Sleep
 from storage.models import utcnow
 from storage.outbox import ClaimedMessage
+
+# Called for a message its channel cannot carry now (`Failed(fallback=True)`): another way
+# may (ZNS by phone); the web link on the receipt is always there.
+Fallback = Callable[[ClaimedMessage, str], Awaitable[None]]
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +94,10 @@ class Dispatcher:
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
+        fallback: Fallback | None = None,
     ) -> None:
         self._store = store
+        self._fallback = fallback
         self._senders = dict(senders)
         self._leadership = leadership
         # One dispatcher per channel claims only that channel's rows (None: every channel's).
@@ -309,6 +315,11 @@ class Dispatcher:
             case Blocked(error=error):
                 await self._store.blocked(message.id, now=now, error=error)
                 log.info("outbox: chat blocked", extra=fields | {"outcome": "blocked"})
+            case Failed(error=error, fallback=True):
+                await self._store.failed(message.id, now=now, error=f"unreachable: {error}")
+                log.info("outbox: unreachable here", extra=fields | {"outcome": "unreachable"})
+                if self._fallback is not None:
+                    await self._fallback(message, error)
             case Failed(error=error):
                 await self._store.failed(message.id, now=now, error=error)
                 log.error("outbox: failed", extra=fields | {"outcome": "failed", "error": error})

@@ -44,8 +44,12 @@ def question_intent(
     draft: tuple[str, ...] = (),
     procedure: str | None = None,
     not_before: datetime | None = None,
+    answered: dict[str, object] | None = None,
 ) -> OutboxIntent:
-    """The outbox row that asks a survey question (`position`: its number and the total)."""
+    """The outbox row that asks a survey question (`position`: its number and the total).
+
+    `answered` is the question just answered (its code, number and the answer's values, never
+    free text): a channel that cannot edit the answered message confirms it in this one."""
     number, total = position
     payload: dict[str, object] = {
         "survey_id": survey_id,
@@ -59,6 +63,8 @@ def question_intent(
     }
     if procedure is not None:
         payload["procedure"] = procedure
+    if answered is not None:
+        payload["answered"] = answered
     return OutboxIntent(
         chat_id=chat_id,
         kind="question",

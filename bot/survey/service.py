@@ -319,6 +319,7 @@ class SurveyService:
                     code=following.code,
                     position=survey_progress(form, after),
                     case_code=survey.case_code,
+                    answered=_answered(question, answer, survey_progress(form, given)[0]),
                 )
             ]
         recorded = await self.surveys.record_answer(
@@ -411,3 +412,14 @@ class SurveyService:
         if reminded:
             self.wake()
         return expired, reminded
+
+
+def _answered(question: Question, answer: Given, number: int) -> dict[str, object]:
+    """The answered question as the next prompt confirms it (no free text: it may be personal)."""
+    return {
+        "code": question.code,
+        "number": number,
+        "value_int": answer.value_int,
+        "choices": list(answer.choices or ()),
+        "skipped": answer.skipped,
+    }

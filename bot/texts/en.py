@@ -71,6 +71,16 @@ CATALOG: Final[dict[str, str]] = {
     ),
     "chat.answered": "✔ {choice}",
     "chat.skipped": "— skipped",
+    "chat.answer_noted": "✔ Question {number} noted: {choice}",
+    "chat.answer_noted_plain": "✔ Question {number} noted.",
+    "chat.share_phone_ask": (
+        "To get notices and the survey about your case, share the phone number you gave when "
+        "filing it, or send the link code printed on your receipt."
+    ),
+    "chat.share_phone_note": (
+        "Your phone number finds the cases you filed, for notices and the survey. "
+        "Or send the link code printed on your receipt."
+    ),
     "chat.thanks": (
         "🙏 Thank you for completing the survey! Your answers help us serve you better."
     ),
@@ -156,6 +166,12 @@ CATALOG: Final[dict[str, str]] = {
     "head.role_inspector": (
         "✅ You are confirmed as an inspector. Complaints of money asked and harassment will "
         "reach you."
+    ),
+    "head.zalo_oa_token_dead": (
+        "⚠️ The Zalo OA channel has stopped: Zalo refused to refresh its access token (the "
+        "refresh token is no longer valid). Issue a new ZALO_OA_ACCESS_TOKEN and "
+        "ZALO_OA_REFRESH_TOKEN and restart the service. Until then nothing goes out on the "
+        "Zalo OA."
     ),
     "head.role_admin": "✅ You are now an administrator of SIPAS Bot.",
     "head.invite_unknown": "This invite is not valid. Please ask an administrator for a new one.",
@@ -246,6 +262,10 @@ CATALOG: Final[dict[str, str]] = {
         "Invite link for {role} (single use, expires in 72 hours):\n"
         "{link}\n"
         "Send it to the person invited; they open it and follow the steps."
+    ),
+    "admin.invite_code": (
+        "On {channels}: the invitee ({role}) sends this code to the agency's Zalo account "
+        "(single use, expires after 72 hours):\n{code}"
     ),
     "admin.invite_no_username": (
         "\n(The bot does not know its username yet: replace <bot> with it.)"

@@ -81,6 +81,16 @@ CATALOG: Final[dict[str, str]] = {
     "chat.hint_multi.typed": "(Gõ số của từng mục muốn chọn, tối đa {max} mục, rồi gõ “Xong”.)",
     "chat.answered": "✔ {choice}",
     "chat.skipped": "— đã bỏ qua",
+    "chat.answer_noted": "✔ Đã ghi nhận câu {number}: {choice}",
+    "chat.answer_noted_plain": "✔ Đã ghi nhận câu {number}.",
+    "chat.share_phone_ask": (
+        "Để nhận thông báo và phiếu đánh giá về hồ sơ của mình, Ông/Bà có thể chia sẻ số điện "
+        "thoại đã khai khi nộp hồ sơ, hoặc gửi mã liên kết in trên giấy tiếp nhận."
+    ),
+    "chat.share_phone_note": (
+        "Số điện thoại giúp tìm các hồ sơ Ông/Bà đã nộp để gửi thông báo và phiếu đánh giá. "
+        "Hoặc gửi mã liên kết in trên giấy tiếp nhận."
+    ),
     "chat.thanks": (
         "🙏 Cảm ơn Ông/Bà đã hoàn thành khảo sát! Ý kiến của Ông/Bà giúp cơ quan phục vụ "
         "người dân tốt hơn."
@@ -171,6 +181,11 @@ CATALOG: Final[dict[str, str]] = {
         "ngoài quy định và nhũng nhiễu."
     ),
     "head.role_admin": "✅ Ông/Bà đã được cấp quyền quản trị SIPAS Bot.",
+    "head.zalo_oa_token_dead": (
+        "⚠️ Kênh Zalo OA đã dừng: Zalo từ chối làm mới mã truy cập (refresh token không còn "
+        "hiệu lực). Hãy cấp lại ZALO_OA_ACCESS_TOKEN và ZALO_OA_REFRESH_TOKEN rồi khởi động lại "
+        "dịch vụ. Trong lúc này không có tin nào được gửi qua Zalo OA."
+    ),
     "head.invite_unknown": "Lời mời không đúng. Vui lòng xin lời mời mới từ quản trị viên.",
     "head.invite_used": "Lời mời này đã được sử dụng. Mỗi lời mời chỉ dùng được một lần.",
     "head.invite_expired": "Lời mời đã hết hạn (72 giờ). Vui lòng xin lời mời mới.",
@@ -262,6 +277,10 @@ CATALOG: Final[dict[str, str]] = {
         "Liên kết mời {role} (dùng một lần, hết hạn sau 72 giờ):\n"
         "{link}\n"
         "Gửi liên kết này cho người được mời; họ mở liên kết và làm theo hướng dẫn."
+    ),
+    "admin.invite_code": (
+        "Trên {channels}: người được mời ({role}) gửi mã sau tới tài khoản Zalo của cơ quan "
+        "(dùng một lần, hết hạn sau 72 giờ):\n{code}"
     ),
     "admin.invite_no_username": (
         "\n(Bot chưa biết tên người dùng của mình: thay <bot> bằng tên bot.)"

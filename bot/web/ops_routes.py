@@ -13,7 +13,7 @@ from aiohttp import web
 from bot.web.keys import ENGINE, IN_FLIGHT, METRICS, SETTINGS
 from bot.web.responses import error, json_response
 from storage.cases import ping
-from storage.errors import StorageUnavailable
+from storage.errors import StorageError, StorageUnavailable
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -66,6 +66,11 @@ async def metrics(request: web.Request) -> web.Response:
     if refusal is not None:
         return refusal
     registry = request.app[METRICS]
+    for refresh in registry.before_scrape:
+        try:
+            await refresh()
+        except StorageError as exc:
+            log.warning("metrics: a figure could not be read", extra={"error": str(exc)})
     response = web.Response(body=registry.render())
     response.headers["Content-Type"] = registry.content_type
     return response

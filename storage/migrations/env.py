@@ -10,7 +10,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
-import storage.models  # noqa: F401  (registers the tables on the metadata)
+# Importing the table modules registers their tables on the metadata.
+import storage.channel_models
+import storage.models  # noqa: F401
 from storage.db import create_engine
 
 # Any fixed number: replicas starting together take turns instead of racing on DDL.

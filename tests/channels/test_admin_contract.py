@@ -44,11 +44,14 @@ async def invited(talk: Conversation, user: str, code: str) -> str:
     return first.text
 
 
+QUESTION_LINE = re.compile(r"^Câu \d+/\d+:", re.MULTILINE)
+
+
 async def questions_asked(talk: Conversation, user: str) -> list[str]:
     """Answer the open survey to its end; the texts of the questions asked."""
     start = len(talk.inbox(user)) - 1
     await talk.complete_survey(user, level=5)
-    return [t for t in talk.texts(user)[start:] if "/1" in t.split(":", 1)[0]]
+    return [t for t in talk.texts(user)[start:] if QUESTION_LINE.search(t)]
 
 
 async def edit_f1_and_f2(talk: Conversation) -> None:

@@ -1,0 +1,203 @@
+"""Store first, act after: how a channel adapter takes platform events (Zalo OA webhooks,
+Zalo Bot updates).
+
+`accept` stores the event once (a redelivery with the same dedupe key is recognised and not
+acted on again) and returns within `ack_deadline` whatever the database does: if the write is
+slow, the webhook is answered anyway and the write goes on; once stored, the event is handed to
+the worker. Events of one user are acted on in the order they arrived, one at a time; different
+users' in parallel. An event whose handling raised goes back to the pool, and a sweep picks up
+whatever a crash or a slow write left behind, so nothing accepted is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from storage.channel_events import ChannelEventStore, StoredEvent
+from storage.errors import StorageError
+
+log = logging.getLogger(__name__)
+Handler = Callable[[StoredEvent], Awaitable[None]]
+Accepted = Literal["new", "duplicate", "pending"]
+
+
+@dataclass
+class InboxCounts:
+    """What the inbox saw (exported to /metrics)."""
+
+    new: int = 0
+    duplicate: int = 0
+    late_store: int = 0  # answered before the write finished
+    handled: int = 0
+    failed: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+
+class EventInbox:
+    """One channel's stored events and the worker that acts on them."""
+
+    def __init__(
+        self,
+        store: ChannelEventStore,
+        channel: str,
+        handle: Handler,
+        *,
+        now: Callable[[], datetime],
+        ack_deadline: float = 1.5,
+        sweep_interval: float = 5.0,
+        lease: timedelta = timedelta(seconds=60),
+    ) -> None:
+        self._store = store
+        self._channel = channel
+        self._handle = handle
+        self._now = now
+        self._deadline = ack_deadline
+        self._sweep_interval = sweep_interval
+        self._lease = lease
+        self._queues: dict[str, deque[int]] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._writes: set[asyncio.Task[int | None]] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.counts = InboxCounts()
+
+    # -- taking events ---------------------------------------------------------------------
+
+    async def accept(
+        self, *, dedupe_key: str, kind: str, user: str, body: dict[str, Any]
+    ) -> Accepted:
+        """Store the event and queue it for its user; "duplicate" when it was stored before,
+        "pending" when the write is still going on at the deadline (it will be queued once
+        done). A database that refuses the write raises `StorageError`."""
+        self.counts.by_kind[kind] = self.counts.by_kind.get(kind, 0) + 1
+        body = {**body, "_user": user}
+        write = asyncio.create_task(
+            self._store.store(
+                self._channel, dedupe_key=dedupe_key, kind=kind, body=body, now=self._now()
+            )
+        )
+        self._writes.add(write)
+        write.add_done_callback(self._written(user))
+        try:
+            event_id = await asyncio.wait_for(asyncio.shield(write), self._deadline)
+        except TimeoutError:
+            self.counts.late_store += 1
+            log.warning("inbox: slow write, answered first", extra={"channel": self._channel})
+            return "pending"
+        if event_id is None:
+            self.counts.duplicate += 1
+            return "duplicate"
+        self.counts.new += 1
+        return "new"
+
+    def _written(self, user: str) -> Callable[[asyncio.Task[int | None]], None]:
+        def done(write: asyncio.Task[int | None]) -> None:
+            self._writes.discard(write)
+            if write.cancelled():
+                return
+            error = write.exception()
+            if error is not None:
+                if not isinstance(error, StorageError):
+                    log.error("inbox: storing an event failed", exc_info=error)
+                return
+            event_id = write.result()
+            if event_id is not None:
+                self._enqueue(user, event_id)
+
+        return done
+
+    def _enqueue(self, user: str, event_id: int) -> None:
+        self._queues.setdefault(user, deque()).append(event_id)
+        if user not in self._workers:
+            self._idle.clear()
+            self._workers[user] = asyncio.create_task(self._work(user))
+
+    # -- acting on them --------------------------------------------------------------------
+
+    async def _work(self, user: str) -> None:
+        queue = self._queues[user]
+        try:
+            while queue:
+                event_id = queue.popleft()
+                claimed = await self._claim(ids=[event_id])
+                for event in claimed:
+                    await self._run(event)
+        finally:
+            self._queues.pop(user, None)
+            self._workers.pop(user, None)
+            if not self._workers:
+                self._idle.set()
+
+    async def _claim(self, **where: Any) -> list[StoredEvent]:
+        try:
+            return await self._store.claim(
+                self._channel, now=self._now(), lease=self._lease, **where
+            )
+        except StorageError as exc:
+            log.warning("inbox: cannot claim events", extra={"error": str(exc)})
+            return []
+
+    async def _run(self, event: StoredEvent) -> None:
+        try:
+            await self._handle(event)
+        except Exception as exc:
+            self.counts.failed += 1
+            log.exception("inbox: acting on an event failed", extra={"kind": event.kind})
+            with contextlib.suppress(StorageError):
+                await self._store.failed(event.id, f"{type(exc).__name__}: {exc}")
+            return
+        self.counts.handled += 1
+        try:
+            await self._store.done(event.id, now=self._now())
+        except StorageError as exc:
+            # Acted on but not marked: the claim lapses and it may be acted on again.
+            log.warning("inbox: could not mark an event done", extra={"error": str(exc)})
+
+    async def sweep(self) -> int:
+        """Act on events left behind (a crash, a failed attempt, a slow write); how many."""
+        before = self._now() - timedelta(seconds=self._sweep_interval)
+        events = await self._claim(received_before=before)
+        for event in events:
+            await self._run(event)
+        return len(events)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._sweeper = asyncio.create_task(self._sweep_loop())
+
+    async def _sweep_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._sweep_interval)
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("inbox: sweep failed")
+
+    async def drain(self, timeout: float = 10.0) -> bool:
+        """Wait until every accepted event was acted on (writes included); False on timeout."""
+        try:
+            async with asyncio.timeout(timeout):
+                while self._writes or self._workers:
+                    if self._writes:
+                        await asyncio.wait(set(self._writes))
+                    await self._idle.wait()
+                    await asyncio.sleep(0)
+        except TimeoutError:
+            return False
+        return True
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        await self.drain(timeout)
