@@ -20,7 +20,7 @@ from bot.conversation.router import Router
 from bot.conversation.views import ViewRenderer
 from bot.metrics import Metrics
 from bot.outbox.channel_sender import ChannelSender
-from bot.outbox.dispatcher import Dispatcher
+from bot.outbox.dispatcher import Dispatcher, Fallback
 from bot.outbox.signals import Pacing, Wake
 from bot.services import build_services, job_runner
 from bot.survey.notices import SurveyLoop
@@ -48,16 +48,25 @@ from bot.web.keys import (
     SURVEYS,
     WAKE,
 )
+from bot.zalo_bot import webhook as zalo_bot_webhook
+from bot.zalo_bot.channel import WEBHOOK_PATH as ZALO_BOT_WEBHOOK_PATH
+from bot.zalo_bot.channel import ZaloBotChannel
+from bot.zalo_oa import webhook as zalo_oa_webhook
+from bot.zalo_oa.service import ZaloOAService
+from storage.channel_events import ChannelEventStore
 from storage.db import create_engine
 from storage.errors import StorageError
 from storage.event_feed import EventFeed
 from storage.leader import Leadership
-from storage.outbox import OutboxStore
+from storage.outbox import ClaimedMessage, OutboxStore
 from storage.pending_choices import PendingChoiceStore
 
 log = logging.getLogger(__name__)
 # The bot's deep links: `<bot>` in drafts until the channel learns its username on start.
 TELEGRAM_LINKS = web.AppKey("telegram_links", TelegramLinks)
+# Each dispatcher's stop signal by channel (a channel that dies stops its own).
+DISPATCH_STOPS: web.AppKey[dict[str, asyncio.Event]] = web.AppKey("dispatch_stops")
+ZALO_OA = web.AppKey("zalo_oa", ZaloOAService)
 
 
 def create_app(
@@ -78,11 +87,14 @@ def create_app(
     app.add_routes(ops_routes.routes)
     app.add_routes(survey_routes.routes)
     telegram_webhook.install(app)
+    zalo_oa_webhook.install(app)
+    zalo_bot_webhook.install(app)
+    app[DISPATCH_STOPS] = {}
     app[WAKE] = Wake()
     app[PACING] = Pacing()
     app[ACCEPTED] = Wake()
     app[TELEGRAM_LINKS] = TelegramLinks()
-    app[LINKS] = ChannelLinks({"telegram": app[TELEGRAM_LINKS]})
+    app[LINKS] = ChannelLinks({"telegram": app[TELEGRAM_LINKS]}, typed=settings.typed_code_channels)
     # Each resource opens in order and closes in reverse: the scheduler and the survey loop
     # stop first, the dispatchers finish the sends in flight, then the channels close (their
     # HTTP clients under a send would record it as failed and send it again after a restart),
@@ -157,19 +169,72 @@ async def _channels(app: web.Application) -> AsyncIterator[None]:
         channel.start()
     else:
         log.info("TELEGRAM_BOT_TOKEN is empty: the Telegram channel is off")
+    oa = _zalo_oa(app, outlets)
+    zalo_bot = _zalo_bot(app, outlets)
     app[OUTLETS] = outlets
     yield
     if channel is not None:
         await channel.stop()
+    if oa is not None:
+        await oa.stop()
+    if zalo_bot is not None:
+        await zalo_bot.stop()
+
+
+def _zalo_oa(app: web.Application, outlets: dict[str, Channel]) -> ZaloOAService | None:
+    """The Zalo OA channel, while its id and webhook key are set."""
+    settings = app[SETTINGS]
+    if not settings.zalo_oa_enabled:
+        log.info("ZALO_OA_ID or ZALO_OA_SECRET_KEY is empty: the Zalo OA channel is off")
+        return None
+
+    async def stopped() -> None:
+        stop = app[DISPATCH_STOPS].get(oa.channel.name)
+        if stop is not None:
+            stop.set()
+
+    oa = ZaloOAService(
+        settings, app[ENGINE], router=app[ROUTER], services=app[SERVICES], on_stopped=stopped
+    )
+    app[ZALO_OA] = oa
+    app[zalo_oa_webhook.WEBHOOK] = oa.webhook
+    app[METRICS].channels.sources.append(oa.samples)
+    app[METRICS].before_scrape.append(oa.read_billable)
+    outlets[oa.channel.name] = oa.channel
+    oa.start()
+    return oa
+
+
+def _zalo_bot(app: web.Application, outlets: dict[str, Channel]) -> ZaloBotChannel | None:
+    """The Zalo Bot Platform channel, while its token is set."""
+    settings = app[SETTINGS]
+    if not settings.zalo_bot_enabled:
+        log.info("ZALO_BOT_TOKEN is empty: the Zalo Bot channel is off")
+        return None
+    channel = ZaloBotChannel(
+        token=settings.zalo_bot_token,
+        base_url=settings.zalo_bot_api_base_url,
+        mode=settings.zalo_bot_mode,
+        webhook_url=f"{settings.public_url}{ZALO_BOT_WEBHOOK_PATH}",
+        webhook_secret=settings.zalo_bot_webhook_secret,
+        router=app[ROUTER],
+        store=ChannelEventStore(app[ENGINE]),
+        limits=Limits(settings.zalo_bot_rate_per_second, 3),
+        now=app[SERVICES].surveys.clock.utcnow,
+    )
+    app[zalo_bot_webhook.CHANNEL] = channel
+    outlets[channel.name] = channel
+    channel.start()
+    return channel
 
 
 async def _dispatchers(app: web.Application) -> AsyncIterator[None]:
     """One outbox dispatcher per channel: its own budget, leader lock and rows."""
     surveys = app[SURVEYS]
     views = ViewRenderer(surveys.forms, today=lambda: surveys.clock.local_now().date())
-    stop = asyncio.Event()
     running: list[tuple[str, Dispatcher, asyncio.Task[None]]] = []
     for name, outlet in app[OUTLETS].items():
+        stop = app[DISPATCH_STOPS][name] = asyncio.Event()
         dispatcher = Dispatcher(
             OutboxStore(app[ENGINE]),
             {
@@ -182,6 +247,7 @@ async def _dispatchers(app: web.Application) -> AsyncIterator[None]:
             global_limit=outlet.limits.per_second,
             per_chat_burst=outlet.limits.per_chat_burst,
             now=surveys.clock.utcnow,
+            fallback=_unreachable(app),
         )
         app[WAKE].listen(dispatcher.wake)
         app[PACING].add(name, dispatcher)
@@ -189,13 +255,25 @@ async def _dispatchers(app: web.Application) -> AsyncIterator[None]:
     if not running:
         log.warning("outbox: no channel is configured; messages stay queued")
     yield
-    stop.set()
+    for stop in app[DISPATCH_STOPS].values():
+        stop.set()
     # Each dispatcher finishes the sends in flight before its channel closes.
     for name, dispatcher, task in running:
         dispatcher.wake()
         with contextlib.suppress(asyncio.CancelledError):
             await task
         app[PACING].remove(name)
+
+
+def _unreachable(app: web.Application) -> Fallback:
+    """What happens to a message its channel cannot carry now: counted; the citizen keeps
+    the receipt's web link."""
+    counter = app[METRICS].unreachable
+
+    async def fallback(message: ClaimedMessage, _error: str) -> None:
+        counter.labels(message.channel, message.kind).inc()
+
+    return fallback
 
 
 async def _survey_loop(app: web.Application) -> AsyncIterator[None]:

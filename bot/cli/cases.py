@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.channels.links import ChannelLinks, Link
+from bot.channels.links import CHANNEL_TITLES, ChannelLinks, Link
 from bot.cli.base import CommandError, load_settings, migrate_database, prepare, with_services
 from bot.config import Settings
 from bot.logs import configure as configure_logging
@@ -136,9 +136,12 @@ def cmd_invite(args: argparse.Namespace) -> None:
 
     links = _channel_links(settings)
 
+    codes: list[str] = []
+
     async def invite(services: Any) -> list[Link]:
         agency = args.agency if args.role == "head" else None
         payload = str(await services.invites.invite(args.role, agency))
+        codes.append(payload)
         await services.commands.dispatcher.audit.store.append(
             at=services.clock.utcnow(),
             actor_chat_id=None,
@@ -153,8 +156,12 @@ def cmd_invite(args: argparse.Namespace) -> None:
         drafts = with_services(settings, invite, links=links)
     except UnknownAgency:
         raise CommandError(f"unknown agency code {args.agency!r}") from None
+    (code,) = codes
     for draft in drafts:
         print(draft.url)
+    if links.typed:
+        where = " / ".join(CHANNEL_TITLES[name] for name in links.typed)
+        print(f"{code}  (on {where}: the invitee sends this code to the agency's account)")
     if not all(draft.ready for draft in drafts):
         print(
             "(Telegram is not reachable or not configured: put the bot's username in place "
@@ -172,4 +179,7 @@ def _channel_links(settings: Settings) -> ChannelLinks:
     username = asyncio.run(
         fetch_username(settings.telegram_bot_token, base_url=settings.telegram_api_base_url)
     )
-    return ChannelLinks({"telegram": TelegramLinks(username)})
+    typed = settings.typed_code_channels
+    if typed and not settings.telegram_bot_token:
+        return ChannelLinks({}, typed=typed)
+    return ChannelLinks({"telegram": TelegramLinks(username)}, typed=typed)

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC
 from typing import Any
 
-from bot.channels.links import ChannelLinks
+from bot.channels.links import CHANNEL_TITLES, ChannelLinks
 from bot.clock import Clock
 from bot.commands.admin_texts import admin_text
 from bot.commands.base import (
@@ -117,7 +117,6 @@ class AdminCommands:
         # One link per channel that has deep links (the bare code, what `/start` takes, when
         # none has).
         drafts = self.links.drafts(payload)
-        link = "\n".join(d.url for d in drafts) or payload
         name = await self.roles.agency(agency) if agency else None
         await self.audit.record(
             actor=caller,
@@ -126,10 +125,17 @@ class AdminCommands:
             after={"role": role, "agency": agency, "valid_hours": 72},
         )
         who = admin_text(lang, f"role_{role}", agency=name.name if name else agency)
-        text = admin_text(lang, "invite_link", role=who, link=link)
-        if not all(d.ready for d in drafts):
-            text += admin_text(lang, "invite_no_username")
-        return Reply(text)
+        parts: list[str] = []
+        if drafts or not self.links.typed:
+            link = "\n".join(d.url for d in drafts) or payload
+            text = admin_text(lang, "invite_link", role=who, link=link)
+            if not all(d.ready for d in drafts):
+                text += admin_text(lang, "invite_no_username")
+            parts.append(text)
+        if self.links.typed:
+            where = " / ".join(CHANNEL_TITLES[name] for name in self.links.typed)
+            parts.append(admin_text(lang, "invite_code", role=who, channels=where, code=payload))
+        return Reply("\n\n".join(parts))
 
     async def people(self, caller: Caller, args: list[str]) -> Reply:
         lang = caller.language
