@@ -94,7 +94,8 @@ def create_app(
     app[PACING] = Pacing()
     app[ACCEPTED] = Wake()
     app[TELEGRAM_LINKS] = TelegramLinks()
-    app[LINKS] = ChannelLinks({"telegram": app[TELEGRAM_LINKS]}, typed=settings.typed_code_channels)
+    deep_links = {"telegram": app[TELEGRAM_LINKS]} if settings.telegram_bot_token else {}
+    app[LINKS] = ChannelLinks(deep_links, typed=settings.typed_code_channels)
     # Each resource opens in order and closes in reverse: the scheduler and the survey loop
     # stop first, the dispatchers finish the sends in flight, then the channels close (their
     # HTTP clients under a send would record it as failed and send it again after a restart),

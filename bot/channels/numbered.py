@@ -19,18 +19,18 @@ _SEPARATORS = re.compile(r"[\s,;]+")
 
 
 def typed_choices(capabilities: Capabilities) -> bool:
-    """Whether a chat on this channel answers choices by typing their numbers."""
+    """Whether a chat on this channel answers every choice by typing its number."""
     return capabilities.max_buttons == 0
 
 
 def as_shown(view: MessageView, capabilities: Capabilities) -> tuple[MessageView, tuple[str, ...]]:
-    """The view as the channel shows it (choices it cannot carry as buttons become numbered
-    lines) and, where numbers are typed, the actions they stand for (option 1 first)."""
+    """The view as the channel shows it (choices it cannot carry as buttons — all of them on
+    a channel without buttons, more than five on the Zalo OA — become numbered lines) and the
+    actions the typed numbers then stand for (option 1 first)."""
     options = view.flat_choices()
     if len(options) <= capabilities.max_buttons:
         return view, ()
-    actions = tuple(c.action for c in options) if typed_choices(capabilities) else ()
-    return numbered(view), actions
+    return numbered(view), tuple(c.action for c in options)
 
 
 def typed_numbers(typed: str) -> tuple[int, ...] | None:

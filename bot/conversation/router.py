@@ -51,7 +51,6 @@ from bot.channels.inbound import (
     Text,
     Unsubscribed,
 )
-from bot.channels.numbered import typed_choices
 from bot.commands.base import Caller
 from bot.conversation.questions import answered_text, question_choices
 from bot.conversation.reaction import Edit, Reaction
@@ -280,12 +279,13 @@ class Router:
     async def _typed_pick(
         self, caller: Caller, chat: ChatRef, text: str, channel: Channel
     ) -> Reaction | None:
-        """On a channel without buttons, a typed number of the chat's pending choices is the
+        """A typed number of the chat's pending choices (its latest message whose options were
+        numbered: all of them on a channel without buttons, a long list on the Zalo OA) is the
         press of that option; None when the text picks nothing (it goes on as text).
 
-        Pending survey options count only while their survey awaits an answer, and not under
-        a free-text question (whose answer may well be a number)."""
-        if self._choices is None or not typed_choices(channel.capabilities):
+        Pending survey options count only while their question awaits the answer, and not
+        under a free-text question (whose answer may well be a number)."""
+        if self._choices is None:
             return None
         if not might_pick(text):
             return None
@@ -295,9 +295,12 @@ class Router:
         options = survey_options(pending.actions)
         if options is not None:
             awaiting = await self._surveys.awaiting_question(chat)
-            if awaiting is None or awaiting.survey_id != options.survey_id:
-                return None
-            if awaiting.question.code == options.code and awaiting.question.kind == "text":
+            if (
+                awaiting is None
+                or awaiting.survey_id != options.survey_id
+                or awaiting.question.code != options.code
+                or awaiting.question.kind == "text"
+            ):
                 return None
         typed = read_typed(text, pending.actions, multi=options is not None and options.multi)
         match typed:

@@ -9,6 +9,7 @@ restart with a new pair.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 
@@ -106,6 +107,8 @@ class ZaloOAService:
             oa_id=settings.zalo_oa_id,
         )
         self.stopped = False
+        # Set once the channel stopped for a dead token pair and the admins were told.
+        self.dead = asyncio.Event()
 
     def start(self) -> None:
         self.inbox.start()
@@ -121,23 +124,35 @@ class ZaloOAService:
         self.stopped = True
         log.error("zalo oa channel stopped: the token pair is dead", extra={"reason": reason})
         try:
-            admins = await self._roles.role_chats("admin")
-            refs = [(chat_id, await self._roles.chat_ref(chat_id)) for chat_id in admins]
             await self._services.surveys.say(
-                *(
-                    head_message(chat_id, "zalo_oa_token_dead")
-                    for chat_id, ref in refs
-                    if ref is not None and ref[0] != CHANNEL
-                )
+                *(head_message(chat_id, "zalo_oa_token_dead") for chat_id in await self._admins())
             )
         except StorageError as exc:
             log.warning("could not alert the admins", extra={"error": str(exc)})
         if self._on_stopped is not None:
             await self._on_stopped()
+        self.dead.set()
 
     async def read_billable(self) -> None:
         """Read the billable replies per agency and month (before each /metrics scrape)."""
         self._billable_counts = await self.billable.counts(CHANNEL)
+
+    async def _admins(self) -> list[int]:
+        """The admins' chats on other channels: granted by invitation or named in the
+        environment (those who wrote to the bot once)."""
+        found = set(await self._roles.role_chats("admin"))
+        named: dict[str, list[str]] = {}
+        for channel, external_id in self._services.commands.access.admins:
+            if channel != CHANNEL:
+                named.setdefault(channel, []).append(external_id)
+        for channel, ids in named.items():
+            found.update(await self._roles.chats_of(channel, ids))
+        chats = []
+        for chat_id in sorted(found):
+            ref = await self._roles.chat_ref(chat_id)
+            if ref is not None and ref[0] != CHANNEL:
+                chats.append(chat_id)
+        return chats
 
     def samples(self) -> Iterable[Sample]:
         """The OA's counters for /metrics."""

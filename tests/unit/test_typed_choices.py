@@ -23,13 +23,24 @@ def test_typed_numbers_read_one_or_a_list_and_nothing_else() -> None:
         assert typed_numbers(other) is None, other
 
 
-def test_only_a_channel_without_buttons_records_what_the_numbers_mean() -> None:
+def test_numbered_options_record_what_the_numbers_mean() -> None:
     view = MessageView("Câu 1/5", [[Choice("Có", "k:1:a")], [Choice("Không", "k:1:d")]])
     shown, actions = as_shown(view, PLAIN)
     assert shown.choices == [] and shown.text.endswith("1. Có\n2. Không")
     assert actions == ("k:1:a", "k:1:d")
     assert as_shown(view, BUTTONS) == (view, ())
     assert as_shown(MessageView("no choices"), PLAIN) == (MessageView("no choices"), ())
+
+
+def test_more_options_than_the_channel_has_buttons_are_numbered_and_recorded() -> None:
+    """The Zalo OA carries five buttons: a longer list is typed by number there too."""
+    few = Capabilities(max_buttons=5, edits_in_place=False, command_menus=False, text_limit=2000)
+    options = [[Choice(f"Phương án {n}", f"k:{n}:a")] for n in range(1, 8)]
+    shown, actions = as_shown(MessageView("Câu 9/11", options), few)
+    assert shown.choices == [] and "7. Phương án 7" in shown.text
+    assert actions == tuple(f"k:{n}:a" for n in range(1, 8))
+    five = MessageView("Câu 1/11", options[:5])
+    assert as_shown(five, few) == (five, ())
 
 
 def test_pending_survey_options_are_told_apart() -> None:
