@@ -41,8 +41,18 @@ run: $(VENV)/.run-installed .env
 	@echo "Post a first signed event from another terminal:  $(BIN)/sipas send-sample"
 	$(BIN)/sipas serve
 
-## test: install test tools and run the whole suite (PostgreSQL tests need 127.0.0.1:5432)
-test: $(VENV)/.test-installed
+# The browser tests drive Debian's Chromium (never a browser Playwright downloads). Installed
+# when missing and the machine allows it (root or passwordless sudo); otherwise those tests skip
+# with the reason, except in CI, where they fail.
+CHROMIUM ?= /usr/bin/chromium
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then apt-get install -y -qq chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null); \
+	elif sudo -n true 2>/dev/null; then sudo apt-get install -y -qq chromium >/dev/null || (sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null); \
+	else echo "Chromium is not installed and cannot be installed here: browser tests will be skipped (apt-get install chromium)"; fi
+
+## test: install test tools and Chromium, run the whole suite (PostgreSQL on 127.0.0.1:5432)
+test: $(VENV)/.test-installed | $(CHROMIUM)
 	@$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest: no test matched '$(PYTEST_ARGS)'"; exit 0; fi; \
 	exit $$rc

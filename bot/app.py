@@ -9,6 +9,7 @@ import signal
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 from aiohttp import web
 
@@ -20,14 +21,22 @@ from bot.conversation.router import Router
 from bot.conversation.views import ViewRenderer
 from bot.metrics import Metrics
 from bot.outbox.channel_sender import ChannelSender
-from bot.outbox.dispatcher import Dispatcher, Fallback
+from bot.outbox.dispatcher import Dispatcher, Fallback, Sender
 from bot.outbox.signals import Pacing, Wake
 from bot.services import build_services, job_runner
 from bot.survey.notices import SurveyLoop
 from bot.telegram import webhook as telegram_webhook
 from bot.telegram.channel import WEBHOOK_PATH, TelegramChannel
 from bot.telegram.links import TelegramLinks
-from bot.web import case_routes, intake_routes, ops_routes, security, survey_routes
+from bot.web import (
+    case_routes,
+    intake_routes,
+    ops_routes,
+    qr_routes,
+    security,
+    survey_page,
+    survey_routes,
+)
 from bot.web.inflight import InFlight
 from bot.web.keys import (
     ACCEPTED,
@@ -53,6 +62,8 @@ from bot.zalo_bot.channel import WEBHOOK_PATH as ZALO_BOT_WEBHOOK_PATH
 from bot.zalo_bot.channel import ZaloBotChannel
 from bot.zalo_oa import webhook as zalo_oa_webhook
 from bot.zalo_oa.service import ZaloOAService
+from bot.zns.poll import RatingPoll
+from bot.zns.service import ZnsService
 from storage.channel_events import ChannelEventStore
 from storage.db import create_engine
 from storage.errors import StorageError
@@ -67,6 +78,14 @@ TELEGRAM_LINKS = web.AppKey("telegram_links", TelegramLinks)
 # Each dispatcher's stop signal by channel (a channel that dies stops its own).
 DISPATCH_STOPS: web.AppKey[dict[str, asyncio.Event]] = web.AppKey("dispatch_stops")
 ZALO_OA = web.AppKey("zalo_oa", ZaloOAService)
+ZNS = web.AppKey("zns", ZnsService)
+
+
+@runtime_checkable
+class OwnSender(Protocol):
+    """An outlet that provides its own outbox `Sender` (its rows are not rendered views)."""
+
+    def outbox_sender(self) -> Sender: ...
 
 
 def create_app(
@@ -83,7 +102,9 @@ def create_app(
     app[CLOCK] = clock
     app[LOCAL_NOW] = lambda: datetime.fromtimestamp(clock(), settings.tz).replace(tzinfo=None)
     app.add_routes(intake_routes.routes)
+    app.add_routes(qr_routes.routes)
     app.add_routes(case_routes.routes)
+    survey_page.install(app)
     app.add_routes(ops_routes.routes)
     app.add_routes(survey_routes.routes)
     telegram_webhook.install(app)
@@ -128,6 +149,11 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[SURVEYS] = services.surveys
     app[ALERTS] = services.alerts
     app[SERVICES] = services
+    if not settings.contact_ring:
+        log.warning(
+            "SIPAS_CONTACT_KEY is empty: phone numbers are kept only as hashes, "
+            "so ZNS cannot reach citizens by phone"
+        )
     choices = PendingChoiceStore(app[ENGINE])
     replies = ReplyQueue(pace=app[PACING].slot, choices=choices, now=services.surveys.clock.utcnow)
     app[ROUTER] = Router(
@@ -171,11 +197,14 @@ async def _channels(app: web.Application) -> AsyncIterator[None]:
     else:
         log.info("TELEGRAM_BOT_TOKEN is empty: the Telegram channel is off")
     oa = _zalo_oa(app, outlets)
+    zns = await _zns(app, outlets, oa)
     zalo_bot = _zalo_bot(app, outlets)
     app[OUTLETS] = outlets
     yield
     if channel is not None:
         await channel.stop()
+    if zns is not None:
+        await zns.stop()
     if oa is not None:
         await oa.stop()
     if zalo_bot is not None:
@@ -206,6 +235,40 @@ def _zalo_oa(app: web.Application, outlets: dict[str, Channel]) -> ZaloOAService
     return oa
 
 
+async def _zns(
+    app: web.Application, outlets: dict[str, Channel], oa: ZaloOAService | None
+) -> ZnsService | None:
+    """ZNS (template messages by phone, with the OA's token), while the OA is on and a
+    template is named: its own outlet and dispatcher, the route that puts on it what no chat
+    can carry, its figures in /metrics."""
+    settings = app[SETTINGS]
+    if oa is None or not settings.zns_enabled:
+        log.info("ZALO_ZNS_TEMPLATES is empty or the OA is off: ZNS is off")
+        return None
+    zns = ZnsService(settings, app[ENGINE], tokens=oa.tokens, services=app[SERVICES])
+    app[ZNS] = zns
+    app[ACCEPTED].listen(zns.route.wake)
+    app[METRICS].channels.sources.append(zns.samples)
+    app[METRICS].before_scrape.append(zns.read_monthly)
+    outlets[zns.outlet.name] = zns.outlet
+
+    def stop_sending() -> None:
+        stop = app[DISPATCH_STOPS].get(zns.outlet.name)
+        if stop is not None:
+            stop.set()
+
+    zns.watch(oa.dead, stop_sending)
+    await zns.start()
+    poll = RatingPoll.from_settings(
+        settings, app[ENGINE], source=zns.client, intake=oa.ratings, now=app[SERVICES].clock.now
+    )
+    if poll is not None:
+        app[METRICS].channels.sources.append(poll.samples)
+        poll.start()
+        zns.poll = poll
+    return zns
+
+
 def _zalo_bot(app: web.Application, outlets: dict[str, Channel]) -> ZaloBotChannel | None:
     """The Zalo Bot Platform channel, while its token is set."""
     settings = app[SETTINGS]
@@ -220,7 +283,7 @@ def _zalo_bot(app: web.Application, outlets: dict[str, Channel]) -> ZaloBotChann
         webhook_secret=settings.zalo_bot_webhook_secret,
         router=app[ROUTER],
         store=ChannelEventStore(app[ENGINE]),
-        limits=Limits(settings.zalo_bot_rate_per_second, 3),
+        limits=Limits(settings.zalo_bot_rate_per_second, settings.zalo_bot_chat_burst),
         now=app[SERVICES].surveys.clock.utcnow,
     )
     app[zalo_bot_webhook.CHANNEL] = channel
@@ -236,13 +299,17 @@ async def _dispatchers(app: web.Application) -> AsyncIterator[None]:
     running: list[tuple[str, Dispatcher, asyncio.Task[None]]] = []
     for name, outlet in app[OUTLETS].items():
         stop = app[DISPATCH_STOPS][name] = asyncio.Event()
+        # An outlet whose rows are no views (ZNS: templates) sends them itself.
+        sender: Sender = (
+            outlet.outbox_sender()
+            if isinstance(outlet, OwnSender)
+            else ChannelSender(
+                outlet, views, choices=PendingChoiceStore(app[ENGINE]), now=surveys.clock.utcnow
+            )
+        )
         dispatcher = Dispatcher(
             OutboxStore(app[ENGINE]),
-            {
-                name: ChannelSender(
-                    outlet, views, choices=PendingChoiceStore(app[ENGINE]), now=surveys.clock.utcnow
-                )
-            },
+            {name: sender},
             leadership=Leadership(app[ENGINE], f"outbox-dispatcher:{name}"),
             channel=name,
             global_limit=outlet.limits.per_second,
@@ -267,12 +334,16 @@ async def _dispatchers(app: web.Application) -> AsyncIterator[None]:
 
 
 def _unreachable(app: web.Application) -> Fallback:
-    """What happens to a message its channel cannot carry now: counted; the citizen keeps
-    the receipt's web link."""
+    """What happens to a message its channel cannot carry now: counted, and re-queued on
+    ZNS when it can carry it; else the citizen keeps the receipt's web link."""
     counter = app[METRICS].unreachable
 
     async def fallback(message: ClaimedMessage, _error: str) -> None:
         counter.labels(message.channel, message.kind).inc()
+        # ZNS by phone, while it is on and the case has one.
+        zns = app.get(ZNS)
+        if zns is not None:
+            await zns.route.fallback(message)
 
     return fallback
 

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.onestop.links import KeyRing
+from bot.onestop.links import KeyRing, KeyRingError
+from bot.zns.templates import ZnsTemplates, parse_templates
 from scoring.sipas import IndexRule
 
 CommaList = Annotated[list[str], NoDecode]
@@ -53,6 +54,12 @@ class Settings(BaseSettings):
     api_token: str = Field("", validation_alias=_env("SIPAS_API_TOKEN"))
     metrics_token: str = Field("", validation_alias=_env("SIPAS_METRICS_TOKEN"))
     secret_key: str = Field("", validation_alias=_env("SIPAS_SECRET_KEY"))
+    # The key ring (same `<kid>:<secret>` form) that seals applicants' phone numbers while ZNS
+    # may need them, and the days they are kept after the case ends or its survey closes.
+    contact_key: str = Field("", validation_alias=_env("SIPAS_CONTACT_KEY"))
+    contact_retention_days: int = Field(
+        30, gt=0, validation_alias=_env("SIPAS_CONTACT_RETENTION_DAYS")
+    )
     timezone: str = Field("Asia/Ho_Chi_Minh", validation_alias=_env("SIPAS_TIMEZONE"))
     telegram_bot_token: str = Field("", validation_alias=_env("TELEGRAM_BOT_TOKEN"))
     telegram_api_base_url: str = Field(
@@ -73,6 +80,16 @@ class Settings(BaseSettings):
     zalo_zns_api_base_url: str = Field(
         "https://business.openapi.zalo.me", validation_alias=_env("ZALO_ZNS_API_BASE_URL")
     )
+    # The approved ZNS templates by purpose: `rating=<id>,invite=<id>,apology=<id>,
+    # result_ready=<id>` (bot/zns/templates.py); ZNS is off while none is named.
+    zalo_zns_templates: str = Field("", validation_alias=_env("ZALO_ZNS_TEMPLATES"))
+    # How often the service ratings are read back (`/rating/get`) in case webhooks were lost.
+    zalo_zns_poll_seconds: float = Field(
+        300.0, gt=0, validation_alias=_env("ZALO_ZNS_POLL_SECONDS")
+    )
+    zalo_zns_rate_per_second: int = Field(
+        10, gt=0, validation_alias=_env("ZALO_ZNS_RATE_PER_SECOND")
+    )
     # Calls per second to the OA API (Zalo allows about 4,000 a minute per app) and the burst
     # one user may get.
     zalo_oa_rate_per_second: int = Field(50, gt=0, validation_alias=_env("ZALO_OA_RATE_PER_SECOND"))
@@ -86,6 +103,7 @@ class Settings(BaseSettings):
     zalo_bot_rate_per_second: int = Field(
         20, gt=0, validation_alias=_env("ZALO_BOT_RATE_PER_SECOND")
     )
+    zalo_bot_chat_burst: int = Field(3, gt=0, validation_alias=_env("ZALO_BOT_CHAT_BURST"))
     telegram_mode: str = Field("polling", validation_alias=_env("TELEGRAM_MODE"))
     telegram_webhook_secret: str = Field("", validation_alias=_env("TELEGRAM_WEBHOOK_SECRET"))
     admin_telegram_ids: CommaList = Field(
@@ -171,6 +189,21 @@ class Settings(BaseSettings):
     def key_ring(self) -> KeyRing:
         """The link and phone-hash keys, the current one first (empty when unset)."""
         return KeyRing.parse(self.secret_key)
+
+    @field_validator("contact_key")
+    @classmethod
+    def _contact_ring(cls, value: str) -> str:
+        try:
+            KeyRing.parse(value)
+        except KeyRingError as exc:
+            raise ValueError(str(exc).replace("SIPAS_SECRET_KEY", "SIPAS_CONTACT_KEY")) from None
+        return value.strip()
+
+    @cached_property
+    def contact_ring(self) -> KeyRing:
+        """The keys sealing applicants' phone numbers, the current one first (empty when
+        unset: then only the phone's hash is kept and ZNS cannot reach anyone)."""
+        return KeyRing.parse(self.contact_key)
 
     @model_validator(mode="after")
     def _webhook_needs_a_secret(self) -> Settings:
@@ -297,6 +330,22 @@ class Settings(BaseSettings):
     def zalo_bot_enabled(self) -> bool:
         """The Zalo Bot channel is off while its token is empty."""
         return bool(self.zalo_bot_token.strip())
+
+    @field_validator("zalo_zns_templates")
+    @classmethod
+    def _zns_templates(cls, value: str) -> str:
+        parse_templates(value)  # raises TemplateSettingError (a ValueError) with the reason
+        return value.strip()
+
+    @cached_property
+    def zns_templates(self) -> ZnsTemplates:
+        """The ZNS template id of each purpose (empty when ZALO_ZNS_TEMPLATES is unset)."""
+        return ZnsTemplates.parse(self.zalo_zns_templates)
+
+    @property
+    def zns_enabled(self) -> bool:
+        """ZNS goes out with the OA's token: on while the OA is on and a template is named."""
+        return self.zalo_oa_enabled and bool(self.zns_templates)
 
     @property
     def typed_code_channels(self) -> tuple[str, ...]:

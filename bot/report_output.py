@@ -2,8 +2,11 @@
 
 `collect` gathers the figures of a period from stored data: the agency report of the contract
 (`scheduler.scoring_jobs.report`) and the SIPAS indices per procedure and per officer from the
-same counts. `to_csv` renders the contract columns exactly; `write_xlsx` writes one sheet per
-level — agencies, procedures, officers — with Vietnamese headers, styled for printing
+same counts, and by channel (`storage.channel_report`) the surveys invited and completed per
+agency and the messages each agency pays for per month (ZNS, billable Zalo OA replies; whole
+months, those the period touches). `to_csv` renders the contract columns exactly; `write_xlsx`
+writes one sheet per level — agencies, procedures, officers — then "Theo kênh" and "Tin nhắn
+tính phí" when the period has such figures, with Vietnamese headers, styled for printing
 (landscape, fit to width, the header repeated on every page).
 """
 
@@ -16,19 +19,27 @@ import numbers
 import os
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, tzinfo
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.texts import has_text, text
 from scheduler.scoring_jobs import QuestionMeta, counts_between, report
-from scoring.frames import FACTOR_COLUMNS, REPORT_COLUMNS, natural_key, round_series
+from scoring.frames import (
+    FACTOR_COLUMNS,
+    REPORT_COLUMNS,
+    natural_key,
+    round_half_up,
+    round_series,
+)
 from scoring.sipas import DEFAULT_RULE, SIPAS, IndexRule, N, sipas_index
-from storage import scores
+from storage import channel_report, scores
 from storage.errors import translate_errors
 from storage.models import Procedure
 
@@ -43,6 +54,8 @@ FACTOR_NAMES = {
     5: "Phản ánh, kiến nghị",
 }
 NO_OFFICER = "(không ghi tên)"
+NO_AGENCY = "(chưa gắn hồ sơ)"  # a billable reply to a chat that follows no case
+DEFAULT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 Kind = Literal["text", "int", "pct"]
 
@@ -84,6 +97,25 @@ OFFICER_SHEET = [
     Column(SIPAS, "SIPAS (%)", 10, "pct"),
     *_FACTOR_COLUMNS,
 ]
+CHANNEL_SHEET = [
+    Column("agency_code", "Mã cơ quan", 18, "text"),
+    Column("name", "Tên cơ quan", 40, "text"),
+    Column("channel", "Kênh", 14, "text"),
+    Column("invited", "Phiếu mời khảo sát", 12, "int"),
+    Column("completed", "Phiếu đã trả lời", 12, "int"),
+    Column("response_rate", "Tỷ lệ trả lời (%)", 11, "pct"),
+]
+PAID_SHEET = [
+    Column("agency_code", "Mã cơ quan", 18, "text"),
+    Column("name", "Tên cơ quan", 40, "text"),
+    Column("month", "Tháng", 10, "text"),
+    Column("zns", "Tin ZNS đã gửi", 12, "int"),
+    Column("zalo_oa", "Tin Zalo OA tính phí", 12, "int"),
+]
+
+
+def _frame(columns: Sequence[Column]) -> pd.DataFrame:
+    return pd.DataFrame(columns=[c.key for c in columns])
 
 
 @dataclass(frozen=True)
@@ -93,6 +125,10 @@ class ReportData:
     agencies: pd.DataFrame  # REPORT_COLUMNS + name
     procedures: pd.DataFrame  # procedure_code, name, n, sipas, factor_1..5
     officers: pd.DataFrame  # agency_code, agency_name, officer_name, n, sipas, factor_1..5
+    # CHANNEL_SHEET keys, per agency and channel with invitations in the period
+    channels: pd.DataFrame = field(default_factory=lambda: _frame(CHANNEL_SHEET))
+    # PAID_SHEET keys, per month and agency (the months the period touches)
+    paid: pd.DataFrame = field(default_factory=lambda: _frame(PAID_SHEET))
 
 
 async def _procedure_names(engine: AsyncEngine) -> dict[str, str]:
@@ -112,6 +148,54 @@ def _indices(counts: pd.DataFrame, by: list[str], rule: IndexRule) -> pd.DataFra
     return out.reset_index(drop=True)
 
 
+def channel_name(channel: str) -> str:
+    """The channel as the Vietnamese report names it (its code when the catalog lacks it)."""
+    key = f"report.channels_name_{channel}"
+    return text("vi", key) if has_text(key) else channel
+
+
+async def _channel_frames(
+    engine: AsyncEngine, start: date, end: date, tz: tzinfo, names: dict[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The channel sheet's rows (per agency and channel with invitations) and the paid
+    messages' (per month and agency). No total rows: a sum over a filtered column stays right."""
+    low, high = (
+        local.replace(tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
+        for local in scores.day_bounds(start, end)
+    )
+    responses = await channel_report.responses_by_agency(engine, low=low, high=high)
+    channels = pd.DataFrame(
+        [
+            (
+                r.agency_code,
+                names.get(r.agency_code, ""),
+                channel_name(r.channel),
+                r.invited,
+                r.completed,
+                round_half_up(r.rate, 1),
+            )
+            for r in responses
+        ],
+        columns=[c.key for c in CHANNEL_SHEET],
+    )
+    first, last = channel_report.month_span(start, end)
+    paid = await channel_report.paid_messages(engine, first_month=first, last_month=last)
+    messages = pd.DataFrame(
+        [
+            (
+                m.agency_code,
+                names.get(m.agency_code, "") if m.agency_code else NO_AGENCY,
+                f"{m.month[5:]}/{m.month[:4]}",
+                m.zns,
+                m.zalo_oa,
+            )
+            for m in paid
+        ],
+        columns=[c.key for c in PAID_SHEET],
+    )
+    return channels, messages
+
+
 async def collect(
     engine: AsyncEngine,
     start: date,
@@ -119,8 +203,9 @@ async def collect(
     meta: QuestionMeta,
     *,
     rule: IndexRule = DEFAULT_RULE,
+    tz: tzinfo = DEFAULT_TZ,
 ) -> ReportData:
-    """Every figure of the report for [start, end], from stored data."""
+    """Every figure of the report for [start, end] (local days in `tz`), from stored data."""
     names = await scores.agency_rows(engine)
     agencies = await report(engine, start, end, meta, rule=rule)
     agency_name = {str(c): str(n) for c, n in zip(names["code"], names["name"], strict=True)}
@@ -142,12 +227,15 @@ async def collect(
     ]
     officers["agency_name"] = [agency_name.get(str(c), "") for c in officers["agency_code"]]
     officers = officers.sort_values(["agency_code", "officer_name"], kind="stable")
+    channels, paid = await _channel_frames(engine, start, end, tz, agency_name)
     return ReportData(
         start=start,
         end=end,
         agencies=agencies,
         procedures=procedures,
         officers=officers.reset_index(drop=True),
+        channels=channels,
+        paid=paid,
     )
 
 
@@ -275,7 +363,8 @@ def _sheet(
 
 
 def build_workbook(data: ReportData) -> Any:
-    """The workbook: sheets "Cơ quan", "Thủ tục", "Công chức"."""
+    """The workbook: sheets "Cơ quan", "Thủ tục", "Công chức", then "Theo kênh" and "Tin
+    nhắn tính phí" when the period has such figures (no empty page to print otherwise)."""
     from openpyxl import Workbook
 
     book = Workbook()
@@ -302,6 +391,13 @@ def build_workbook(data: ReportData) -> Any:
         OFFICER_SHEET,
         data.officers,
     )
+    if len(data.channels):
+        heading = f"Tỷ lệ trả lời khảo sát theo kênh (phiếu mời trong kỳ), {period}"
+        _sheet(book, "Theo kênh", heading, CHANNEL_SHEET, data.channels)
+    if len(data.paid):
+        months = f"các tháng {data.start:%m/%Y} – {data.end:%m/%Y}"
+        heading = f"Tin nhắn cơ quan trả phí (ZNS, Zalo OA sau 48 giờ) theo tháng, {months}"
+        _sheet(book, "Tin nhắn tính phí", heading, PAID_SHEET, data.paid)
     return book
 
 
@@ -325,10 +421,13 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
 
 __all__ = [
     "AGENCY_SHEET",
+    "CHANNEL_SHEET",
     "OFFICER_SHEET",
+    "PAID_SHEET",
     "PROCEDURE_SHEET",
     "ReportData",
     "build_workbook",
+    "channel_name",
     "collect",
     "csv_cell",
     "default_xlsx_name",

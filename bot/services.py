@@ -20,6 +20,7 @@ from bot.commands.head import HeadCommands
 from bot.commands.menus import MenuPublisher
 from bot.commands.questionnaire_admin import QuestionnaireAdmin
 from bot.config import Settings, parse_quiet_hours
+from bot.contacts import ContactBook
 from bot.heads.invites import RoleInvites
 from bot.heads.loop import AlertLoop
 from bot.heads.recipients import Recipients
@@ -38,6 +39,7 @@ from storage.audit import AuditStore
 from storage.case_links import CaseLinkStore
 from storage.cases import CaseReader, relink
 from storage.chats import ChatStore
+from storage.contacts import ContactStore
 from storage.dialogs import DialogStore
 from storage.errors import StorageError
 from storage.intake import IntakeStore
@@ -76,6 +78,8 @@ class Services:
     invites: RoleInvites
     loop: AlertLoop
     reports: HeadReports
+    # Applicants' phone numbers, sealed with SIPAS_CONTACT_KEY (the ZNS sender opens them).
+    contacts: ContactBook | None = None
 
     async def close(self) -> None:
         await self.intake.close()
@@ -103,7 +107,9 @@ async def build_services(
     async def relink_case(case_code: str, token_hash: str, key_id: str, retired: str) -> None:
         await relink(engine, case_code, token_hash=token_hash, key_id=key_id, retired=retired)
 
+    contacts = ContactBook(settings.contact_ring, ContactStore(engine))
     intake = IntakeService(
+        contacts=contacts,
         store=IntakeStore(engine),
         link_key=link_key,
         public_url=settings.public_url,
@@ -169,7 +175,18 @@ async def build_services(
     )
     cases = CaseReader(engine, key_ids=link_key.ids)
     return Services(
-        engine, clock, intake, cases, surveys, linking, alerts, commands, invites, loop, reports
+        engine,
+        clock,
+        intake,
+        cases,
+        surveys,
+        linking,
+        alerts,
+        commands,
+        invites,
+        loop,
+        reports,
+        contacts=contacts,
     )
 
 
@@ -337,6 +354,11 @@ def job_runner(services: Services, settings: Settings) -> JobRunner:
     async def escalate(_moment: datetime) -> str:
         return f"{await alerts.escalate_overdue()} alerts escalated"
 
+    async def purge_contacts(_moment: datetime) -> str:
+        retention = timedelta(days=settings.contact_retention_days)
+        purged = await ContactStore(engine).purge(clock.utcnow(), retention)
+        return f"{purged} phone numbers deleted"
+
     return JobRunner(
         [
             Job("daily-score", {"hour": 6, "minute": 0}, score_yesterday),
@@ -355,6 +377,7 @@ def job_runner(services: Services, settings: Settings) -> JobRunner:
                 period=quarter_hour_period,
                 catch_up=False,
             ),
+            Job("purge-contacts", {"hour": 3, "minute": 30}, purge_contacts),
         ],
         claims=JobClaims(engine),
         tz=settings.tz,

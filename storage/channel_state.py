@@ -260,3 +260,11 @@ class BillableStore:
             async with self.engine.connect() as conn:
                 rows = (await conn.execute(stmt)).all()
         return [(row[0], row[1], int(row[2])) for row in rows]
+
+    async def add_for_agency(self, channel: str, agency_code: str, *, month: str) -> None:
+        """Count one billable message of the channel for an agency (ZNS: every accepted
+        template message, for the agency of its case) in `month` (`YYYY-MM`, local)."""
+        params = {"channel": channel, "agency_code": agency_code, "month": month}
+        with translate_errors():
+            async with self.engine.begin() as conn:
+                await conn.execute(self._add, params)

@@ -41,6 +41,8 @@ def _params(record: CaseEventRecord) -> dict[str, Any]:
     params["due_at"] = record.promised_new_at or record.promised_at
     params["has_officer"] = record.officer_name is not None
     params["has_contact"] = record.has_contact
+    # The record's `phone` is the number sealed with SIPAS_CONTACT_KEY (bot/contacts.py).
+    params["phone_sealed"] = params.pop("phone")
     return params
 
 

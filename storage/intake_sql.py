@@ -163,8 +163,8 @@ def _values(ref: Ref) -> _Values:
             "applicant_name": ref("applicant_name", contacts_t.c.applicant_name),
             "phone_hash": ref("phone_hash", contacts_t.c.phone_hash),
             "phone_key_id": ref("phone_key_id", contacts_t.c.phone_key_id),
-            "phone": ref("phone", contacts_t.c.phone),
             "email": ref("email", contacts_t.c.email),
+            "phone_sealed": ref("phone_sealed", contacts_t.c.phone_sealed),
             "updated_at": ref("recorded_at", contacts_t.c.updated_at),
         },
     )
@@ -220,13 +220,30 @@ def _case_update_set(excluded: Any) -> dict[str, Any]:
     }
 
 
-_CONTACT_FIELDS = ("applicant_name", "phone_hash", "phone_key_id", "phone", "email")
+_CONTACT_FIELDS = ("applicant_name", "phone_hash", "phone_key_id", "email")
+
+
+def _sealed_phone(excluded: Any) -> Any:
+    """The sealed number (random nonces: each delivery seals it differently) follows the
+    phone's hash: kept while a delivery brings no phone or the same one, replaced by one
+    bringing another (or the same under a new SIPAS_SECRET_KEY, or when none is kept) — with
+    NULL when it came without a contact key, so an old number never outlives its hash."""
+    c = contacts_t.c
+    return case(
+        (excluded.phone_hash.is_(None), c.phone_sealed),
+        (
+            or_(c.phone_sealed.is_(None), excluded.phone_hash.is_distinct_from(c.phone_hash)),
+            excluded.phone_sealed,
+        ),
+        else_=c.phone_sealed,
+    )
 
 
 def _contact_update_set(excluded: Any) -> dict[str, Any]:
     c = contacts_t.c
     return {name: func.coalesce(excluded[name], c[name]) for name in _CONTACT_FIELDS} | {
-        "updated_at": excluded.updated_at
+        "phone_sealed": _sealed_phone(excluded),
+        "updated_at": excluded.updated_at,
     }
 
 
@@ -238,7 +255,8 @@ def _contact_changes(excluded: Any) -> Any:
         *(
             and_(excluded[name].is_not(None), excluded[name].is_distinct_from(c[name]))
             for name in _CONTACT_FIELDS
-        )
+        ),
+        and_(excluded.phone_sealed.is_not(None), c.phone_sealed.is_(None)),
     )
 
 
@@ -275,10 +293,12 @@ def _batch_columns() -> dict[str, Any]:
         "applicant_name": contacts_t.c.applicant_name,
         "phone_hash": contacts_t.c.phone_hash,
         "phone_key_id": contacts_t.c.phone_key_id,
-        "phone": contacts_t.c.phone,
+        "phone_sealed": contacts_t.c.phone_sealed,
         "email": contacts_t.c.email,
     }
-    names = [f.name for f in fields(CaseEventRecord)] + ["end_event_at", "ended_at", "due_at"]
+    # The record's `phone` travels as `phone_sealed` (storage/intake.py `_params`).
+    names = [f.name for f in fields(CaseEventRecord) if f.name != "phone"]
+    names += ["end_event_at", "ended_at", "due_at", "phone_sealed"]
     columns = {name: targets.get(name, cases_t.c.get(name)).type for name in names}
     # Unbounded strings: a cast to VARCHAR(n) would silently cut an over-long value, while a
     # column refuses it.

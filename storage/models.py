@@ -116,6 +116,9 @@ class CaseContact(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=320)
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
+    # The phone in `84…` form sealed with SIPAS_CONTACT_KEY (bot/contacts.py), kept while ZNS
+    # may need it and purged after the retention (storage/contacts.py); `phone` stays NULL.
+    phone_sealed: str | None = Field(default=None, max_length=200)
 
 
 class CaseEvent(SQLModel, table=True):

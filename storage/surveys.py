@@ -17,13 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import dialect_insert
 from storage.errors import translate_errors
-from storage.models import Answer, Case, CaseLink, Chat, Procedure, Survey
+from storage.models import Answer, Case, CaseLink, Chat, OutboxMessage, Procedure, Survey
 from storage.outbox import OutboxIntent, enqueue
 
 chats_t = Chat.__table__  # type: ignore[attr-defined]
 links_t = CaseLink.__table__  # type: ignore[attr-defined]
 surveys_t = Survey.__table__  # type: ignore[attr-defined]
 answers_t = Answer.__table__  # type: ignore[attr-defined]
+outbox_t = OutboxMessage.__table__  # type: ignore[attr-defined]
 cases_t = Case.__table__  # type: ignore[attr-defined]
 procedures_t = Procedure.__table__  # type: ignore[attr-defined]
 
@@ -335,6 +336,46 @@ class SurveyStore:
             async with self.engine.connect() as conn:
                 row = (await conn.execute(stmt)).first()
         return None if row is None else (str(row[0]), int(row[1]))
+
+    async def hand_to_chat(
+        self, survey_id: int, *, chat_id: int, from_channel: str, now: datetime
+    ) -> bool:
+        """Give an unanswered survey held by a chat of `from_channel` (ZNS) to a chat the
+        citizen just linked, and drop what still waits to go to the old one; False when the
+        survey was answered, finished or moved meanwhile."""
+        from_chats = select(chats_t.c.id).where(chats_t.c.channel == from_channel)
+        unanswered = ~select(answers_t.c.id).where(answers_t.c.survey_id == survey_id).exists()
+        with translate_errors():
+            async with self.engine.begin() as conn:
+                moved = await conn.execute(
+                    update(surveys_t)
+                    .where(
+                        surveys_t.c.id == survey_id,
+                        surveys_t.c.status.in_(OPEN_SURVEY),
+                        surveys_t.c.chat_id.in_(from_chats.scalar_subquery()),
+                        unanswered,
+                    )
+                    .values(
+                        chat_id=chat_id,
+                        source=select(chats_t.c.channel)
+                        .where(chats_t.c.id == chat_id)
+                        .scalar_subquery(),
+                        prompt_message_id=None,
+                        updated_at=now,
+                    )
+                )
+                if moved.rowcount != 1:
+                    return False
+                await conn.execute(
+                    update(outbox_t)
+                    .where(
+                        outbox_t.c.survey_id == survey_id,
+                        outbox_t.c.status == "pending",
+                        outbox_t.c.chat_id != chat_id,
+                    )
+                    .values(status="cancelled", last_error="survey moved to a linked chat")
+                )
+        return True
 
 
 __all__ = ["OPEN_SURVEY", "START_BATCH", "AnswerRow", "SurveyRow", "SurveyStore"]

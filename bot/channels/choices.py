@@ -26,13 +26,14 @@ class ChoiceMemory(Protocol):
 async def remember_choices(
     memory: ChoiceMemory | None,
     chat_id: int,
-    actions: Sequence[str],
+    actions: Sequence[str] | None,
     *,
     now: Callable[[], datetime],
 ) -> None:
-    """Record what a delivered message's numbers stand for. A failure is logged, not raised:
-    the message is out, and sending it again would only repeat it."""
-    if memory is None or not actions:
+    """Record what a delivered message's numbers stand for (nothing, for `()`; None leaves
+    them as they were). A failure is logged, not raised: the message is out, and sending it
+    again would only repeat it."""
+    if memory is None or actions is None:
         return
     try:
         await memory.remember(chat_id, actions, now=now())

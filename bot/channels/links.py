@@ -39,6 +39,10 @@ class ChannelLinks:
         # Channels without deep links where the bare code is sent instead (Zalo OA, Zalo Bot).
         self.typed: tuple[str, ...] = tuple(typed)
 
+    def add(self, channel: str, builder: LinkBuilder) -> None:
+        """Offer `channel`'s links (a channel driven from outside the composition root)."""
+        self._builders[channel] = builder
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._builders)
 

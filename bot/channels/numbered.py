@@ -23,13 +23,17 @@ def typed_choices(capabilities: Capabilities) -> bool:
     return capabilities.max_buttons == 0
 
 
-def as_shown(view: MessageView, capabilities: Capabilities) -> tuple[MessageView, tuple[str, ...]]:
+def as_shown(
+    view: MessageView, capabilities: Capabilities
+) -> tuple[MessageView, tuple[str, ...] | None]:
     """The view as the channel shows it (choices it cannot carry as buttons — all of them on
     a channel without buttons, more than five on the Zalo OA — become numbered lines) and the
-    actions the typed numbers then stand for (option 1 first)."""
+    actions the typed numbers then stand for (option 1 first). None: the chat's typed
+    numbers keep their meaning; `()`: they mean nothing any more (buttons came since, on a
+    channel that numbers long lists)."""
     options = view.flat_choices()
     if len(options) <= capabilities.max_buttons:
-        return view, ()
+        return view, (() if options and capabilities.max_buttons < MAX_NUMBERS else None)
     return numbered(view), tuple(c.action for c in options)
 
 

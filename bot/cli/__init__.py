@@ -9,7 +9,9 @@ from collections.abc import Sequence
 
 from bot.cli.base import CommandError
 from bot.cli.cases import cmd_import_responses, cmd_invite, cmd_send_sample
+from bot.cli.contacts import cmd_purge_contacts
 from bot.cli.env import ENV_TEMPLATE, cmd_export_secret_key, cmd_init_env
+from bot.cli.receipt import cmd_receipt
 from bot.cli.reports import JOBS, cmd_report, cmd_run_job, cmd_score, day
 from bot.cli.serve import cmd_migrate, cmd_serve
 
@@ -77,11 +79,21 @@ def build_parser() -> argparse.ArgumentParser:
     run_job = commands.add_parser("run-job", help="run a scheduled job now: " + ", ".join(JOBS))
     run_job.add_argument("job", choices=JOBS)
     run_job.set_defaults(func=cmd_run_job)
+    commands.add_parser(
+        "purge-contacts",
+        help="delete the sealed phone numbers past SIPAS_CONTACT_RETENTION_DAYS (daily job)",
+    ).set_defaults(func=cmd_purge_contacts)
     sample = commands.add_parser("send-sample", help="post a signed sample case event")
     sample.add_argument("--url", help="service base URL (default: from settings)")
     sample.add_argument("--case", default="H12.22-260101-0001", help="MaHoSo to use")
     sample.add_argument("--status", type=int, default=2, help="TrangThaiHoSo (1–10)")
     sample.set_defaults(func=cmd_send_sample)
+    receipt = commands.add_parser(
+        "receipt",
+        help="print a case's receipt block (SVG): its QR code, link code and how to answer",
+    )
+    receipt.add_argument("case", metavar="MaHoSo", help="the case code")
+    receipt.set_defaults(func=cmd_receipt)
     return parser
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.cli.base import CommandError, prepare, with_services
 
-JOBS = ("daily-score", "digest", "monthly-report", "late-cases", "escalation")
+JOBS = ("daily-score", "digest", "monthly-report", "late-cases", "escalation", "purge-contacts")
 
 
 def day(value: str) -> date:
@@ -46,7 +46,8 @@ def cmd_score(args: argparse.Namespace) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> None:
-    """The agency report of a period: CSV on stdout, or a printable XLSX workbook."""
+    """The agency report of a period: CSV on stdout (the contract's columns), or a printable
+    XLSX workbook (with the figures by channel and the paid messages per month too)."""
     from bot import report_output
     from bot.scoring_setup import question_meta
     from storage.db import create_engine
@@ -67,7 +68,9 @@ def cmd_report(args: argparse.Namespace) -> None:
         engine = create_engine(settings.database_url)
         try:
             meta = await question_meta(engine)
-            return await report_output.collect(engine, start, end, meta, rule=settings.rule)
+            return await report_output.collect(
+                engine, start, end, meta, rule=settings.rule, tz=settings.tz
+            )
         finally:
             await engine.dispose()
 

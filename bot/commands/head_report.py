@@ -3,8 +3,9 @@
 `gather` reads, for a `bot.commands.report_period.Period`, only the scope's agencies
 (storage filters in SQL) and computes with `scoring`: SIPAS with n and its 95 % interval, the
 five factors, on-time rate and open overdue cases, the worst procedures, QĐ 766, the response
-rate and the expectation ranking. A figure whose sample is below the agency's minimum is never
-shown as a number: the text says the sample is too small instead.
+rate and the expectation ranking, and by channel the response rate and the messages the
+agencies pay for per month (`storage.channel_report`). A figure whose sample is below the
+agency's minimum is never shown as a number: the text says the sample is too small instead.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bot.charts import Bar, factor_chart
 from bot.commands.head_texts import factor_name, head_text
 from bot.commands.report_period import Period
 from bot.survey.questionnaire import FORMS, Question, Questionnaire, QuestionnaireError, builtin
+from bot.texts import has_text
 from scheduler.scoring_jobs import with_meta
 from scoring.counts import counts_from_levels
 from scoring.frames import (
@@ -38,7 +40,8 @@ from scoring.indicators import (
     timeliness_summary,
 )
 from scoring.sipas import DEFAULT_MIN_SAMPLE, IndexRule, factor_indices, rank, sipas_index
-from storage import head_views
+from storage import channel_report, head_views
+from storage.channel_report import ChannelResponses, PaidMessages
 from storage.scores import day_bounds
 
 FEEDBACK_TOPICS = frozenset({MONEY_ASKED, HARASSMENT, OVERALL, EXPECTATIONS})
@@ -75,6 +78,8 @@ class ReportFigures:
     worst: list[tuple[str, Figure]] = field(default_factory=list)
     expectations: list[str] = field(default_factory=list)
     by_agency: list[tuple[str, Figure]] = field(default_factory=list)
+    channels: list[ChannelResponses] = field(default_factory=list)  # those with invitations
+    paid: list[tuple[str, PaidMessages]] = field(default_factory=list)  # (agency name, month)
 
 
 def _num(value: object) -> float | None:
@@ -182,6 +187,15 @@ async def gather(
         )
     low, high = (to_utc(bound) for bound in day_bounds(start, end))
     figures.invited, figures.completed = await head_views.invitations(engine, low, high, scope)
+    by_channel = await channel_report.responses_by_channel(
+        engine, low=low, high=high, agency_codes=scope
+    )
+    figures.channels = [figure for figure in by_channel if figure.invited]
+    first_month, last_month = channel_report.month_span(start, end)
+    paid = await channel_report.paid_messages(
+        engine, first_month=first_month, last_month=last_month, agency_codes=scope
+    )
+    figures.paid = [(names.get(row.agency_code, row.agency_code), row) for row in paid]
 
     dated = answers[
         (answers["answered_at"].dt.normalize() >= pd.Timestamp(start))
@@ -211,6 +225,48 @@ def _pct(value: float | None) -> str:
 
 def _day(value: date) -> str:
     return value.strftime("%d/%m/%Y")
+
+
+def channel_name(language: str, channel: str) -> str:
+    """How a report names a channel (its code when the catalog does not know it)."""
+    name = f"channels_name_{channel}"
+    return head_text(language, name) if has_text(f"report.{name}") else channel
+
+
+def channel_lines(figures: ReportFigures, language: str) -> list[str]:
+    """The "by channel" section: each channel's response rate, then the ZNS messages and the
+    billable Zalo OA replies per month and agency; nothing when there is neither."""
+
+    def t(key: str, **params: object) -> str:
+        return head_text(language, key, **params)
+
+    lines: list[str] = []
+    if figures.channels:
+        lines.append(t("channels_title"))
+        lines.extend(
+            t(
+                "channels_line",
+                channel=channel_name(language, c.channel),
+                rate=_pct(c.rate),
+                completed=c.completed,
+                invited=c.invited,
+            )
+            for c in figures.channels
+        )
+    for title, rows in (
+        ("channels_zns", [(name, p.month, p.zns) for name, p in figures.paid if p.zns]),
+        ("channels_oa", [(name, p.month, p.zalo_oa) for name, p in figures.paid if p.zalo_oa]),
+    ):
+        if not rows:
+            continue
+        lines.append(t(title))
+        lines.extend(
+            t("channels_paid_line", month=f"{month[5:]}/{month[:4]}", agency=name[:80], count=n)
+            for name, month, n in rows[:AGENCY_LINES]
+        )
+        if len(rows) > AGENCY_LINES:
+            lines.append(t("channels_more", count=len(rows) - AGENCY_LINES))
+    return lines
 
 
 def report_text(figures: ReportFigures, language: str) -> str:
@@ -263,6 +319,7 @@ def report_text(figures: ReportFigures, language: str) -> str:
                 invited=figures.invited,
             )
         )
+    lines.extend(channel_lines(figures, language))
     if s.n:
         if figures.worst:
             lines.append(t("worst"))
@@ -330,6 +387,8 @@ def report_chart(figures: ReportFigures, language: str) -> bytes | None:
 __all__ = [
     "Figure",
     "ReportFigures",
+    "channel_lines",
+    "channel_name",
     "gather",
     "report_chart",
     "report_text",

@@ -28,6 +28,7 @@ cannot edit, a multi-choice pick is confirmed by a reply listing the picks so fa
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.channels.actions import (
@@ -38,7 +39,7 @@ from bot.channels.actions import (
     decode,
     decode_answer,
 )
-from bot.channels.base import Channel, MessageView
+from bot.channels.base import Channel, MessageView, SendOutcome
 from bot.channels.inbound import (
     ChatRef,
     Command,
@@ -189,6 +190,11 @@ class Router:
         """The caller when commands are wired (their menus may need refreshing)."""
         return None if self._commands is None else await self._caller(chat)
 
+    async def _language(self, chat: ChatRef) -> str:
+        """The chat's chosen language (`/language`), else what its app reports."""
+        caller = await self._wired_caller(chat)
+        return chat.language if caller is None else caller.language
+
     async def _refresh_menu(self, caller: Caller | None) -> None:
         if caller is not None and self._commands is not None:
             await self._commands.menus.refresh_if_privileged(caller)
@@ -283,26 +289,26 @@ class Router:
         numbered: all of them on a channel without buttons, a long list on the Zalo OA) is the
         press of that option; None when the text picks nothing (it goes on as text).
 
-        Pending survey options count only while their question awaits the answer, and not
-        under a free-text question (whose answer may well be a number)."""
+        Pending survey options count only while their survey awaits an answer (a number typed
+        before the next question arrived is meant for the one on screen), and not under a
+        free-text question (whose answer may well be a number)."""
         if self._choices is None:
             return None
         if not might_pick(text):
             return None
         pending = await self._choices.pending(caller.chat_id)
-        if pending is None:
+        if pending is None or not pending.actions:
             return None
         options = survey_options(pending.actions)
         if options is not None:
             awaiting = await self._surveys.awaiting_question(chat)
-            if (
-                awaiting is None
-                or awaiting.survey_id != options.survey_id
-                or awaiting.question.code != options.code
-                or awaiting.question.kind == "text"
-            ):
+            if awaiting is None or awaiting.survey_id != options.survey_id:
+                return None
+            if awaiting.question.code == options.code and awaiting.question.kind == "text":
                 return None
         typed = read_typed(text, pending.actions, multi=options is not None and options.multi)
+        # The options were numbered lines: what answers the pick speaks of typing.
+        channel = _typed_wording(channel)
         match typed:
             case None:
                 return None
@@ -359,17 +365,19 @@ class Router:
             self._refused("alert")
         if notice == "ask_note_sent":
             return Reaction()
-        return Reaction(notice=say_head(chat.language, notice, buttons=_buttons(channel)))
+        language = await self._language(chat)
+        return Reaction(notice=say_head(language, notice, buttons=_buttons(channel)))
 
     async def _follow_up(self, chat: ChatRef, press: FollowUp, channel: Channel) -> Reaction:
         """The citizen answered whether the handled complaint satisfied them."""
         assert self._alerts is not None
         notice = await self._alerts.on_follow_up(chat, press.alert_id, press.satisfied)
         buttons = _buttons(channel)
+        language = await self._language(chat)
         text = (
-            say_head(chat.language, notice, buttons=buttons)
+            say_head(language, notice, buttons=buttons)
             if notice == "follow_up_thanks"
-            else say(chat.language, notice, buttons=buttons)
+            else say(language, notice, buttons=buttons)
         )
         edits = channel.capabilities.edits_in_place
         edit = Edit(MessageView(""), choices_only=True) if edits else None
@@ -431,3 +439,26 @@ def _buttons(channel: Channel) -> bool:
 
 def _nothing(_data: str) -> bool:
     return False
+
+
+class _TypedWording:
+    """A channel as seen by a typed pick: its replies are worded for typing (the options the
+    pick came from were numbered lines, even where the channel has buttons)."""
+
+    def __init__(self, channel: Channel) -> None:
+        self._channel = channel
+        self.name = channel.name
+        self.capabilities = replace(channel.capabilities, max_buttons=0)
+        self.limits = channel.limits
+
+    async def send(self, external_id: str, view: MessageView) -> SendOutcome:
+        return await self._channel.send(external_id, view)
+
+    async def edit(
+        self, external_id: str, message_id: str, view: MessageView, *, choices_only: bool = False
+    ) -> bool:
+        return await self._channel.edit(external_id, message_id, view, choices_only=choices_only)
+
+
+def _typed_wording(channel: Channel) -> Channel:
+    return channel if not channel.capabilities.buttons else _TypedWording(channel)

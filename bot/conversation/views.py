@@ -24,7 +24,7 @@ from bot.conversation.head_views import (
     monthly_text,
     parse_day,
 )
-from bot.conversation.questions import answer_label, question_view
+from bot.conversation.questions import answer_label, question_choices, question_view
 from bot.conversation.wording import lang as _lang
 from bot.conversation.wording import say, say_head
 from bot.survey.engine import Given
@@ -52,20 +52,30 @@ class ViewRenderer:
         *,
         buttons: bool = True,
         edits: bool = True,
+        max_buttons: int | None = None,
     ) -> MessageView:
-        """The row as a view, worded for a channel with or without buttons; where the
-        channel cannot edit a sent message, a question confirms the answer before it."""
+        """The row as a view, worded for a channel with or without buttons (and, where the
+        channel carries fewer buttons than a question has options — `max_buttons` —, worded
+        for typing, since those options are then numbered); where the channel cannot edit a
+        sent message, a question confirms the answer before it."""
         lang = _lang(language)
         if kind == "text":
             keyboard = payload.get("keyboard")
+            params = dict(payload.get("params", {}))
+            about = params.pop("question", None)
+            if buttons and max_buttons is not None and isinstance(about, dict):
+                buttons = await self._options(about) <= max_buttons
             return MessageView(
-                say(lang, payload["key"], buttons=buttons, **payload.get("params", {})),
+                say(lang, payload["key"], buttons=buttons, **params),
                 ask_phone=BUTTONS[lang]["contact"] if keyboard == "contact" else "",
                 ask_phone_note=say(lang, "share_phone_note") if keyboard == "contact" else "",
                 clear_keyboard=keyboard == "remove",
             )
         if kind == "question":
-            return await self._question(payload, lang, buttons=buttons, edits=edits)
+            view = await self._question(payload, lang, buttons=buttons, edits=edits)
+            if buttons and max_buttons is not None and len(view.flat_choices()) > max_buttons:
+                view = await self._question(payload, lang, buttons=False, edits=edits)
+            return view
         if kind == "case_status":
             return MessageView(self._case_status(payload, lang))
         if kind == "notice":
@@ -102,6 +112,14 @@ class ViewRenderer:
             )
             return MessageView(digest_text(payload, lang), picture=chart)
         raise ValueError(f"unknown outbox kind {kind!r}")
+
+    async def _options(self, about: dict[str, Any]) -> int:
+        """How many options the question a text is about shows."""
+        form = await self._forms.get(int(about["version"]))
+        question = form.question(str(about.get("code", "")))
+        if question is None:
+            return 0
+        return len([c for row in question_choices(0, question, "vi") for c in row])
 
     async def _question(
         self, payload: dict[str, Any], lang: str, *, buttons: bool, edits: bool

@@ -1,19 +1,26 @@
 """What heads receive on a schedule: the 07:30 digest (with an alert where SIPAS is below the
-agency's threshold) and, on the 1st, last month's report."""
+agency's threshold) and, on the 1st, last month's report.
+
+The monthly payload also carries, for the agency's subtree, the surveys invited and completed
+per channel (`channels`: `[{"channel", "invited", "completed"}]`, channels with invitations,
+in `storage.channel_report.CHANNELS` order) and the month's paid messages (`zns_messages`,
+`oa_billable`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
 from typing import Any
 
 from bot.clock import Clock
 from bot.scoring_setup import question_meta
 from scheduler.scoring_jobs import digest_figures, monthly_figures
 from scoring.sipas import DEFAULT_RULE, IndexRule
+from storage import channel_report, head_views
 from storage.alerts import AlertStore
 from storage.outbox import OutboxIntent, OutboxStore
 from storage.roles import RoleStore
+from storage.scores import day_bounds
 
 
 class HeadReports:
@@ -111,6 +118,7 @@ class HeadReports:
             return 0
         meta = await question_meta(self.store.engine)
         month = await monthly_figures(self.store.engine, list(by_agency), first_day, last_day, meta)
+        by_channel = await self._channel_figures(list(by_agency), first_day, last_day)
         sent = 0
         for agency_code, heads in by_agency.items():
             figures = month.get(agency_code, {})
@@ -118,6 +126,7 @@ class HeadReports:
                 "month": first_day.strftime("%m/%Y"),
                 "agency": await self.store.agency_name(agency_code) or agency_code,
                 **figures,
+                **by_channel[agency_code],
             }
             sent += await self.outbox.enqueue(
                 [
@@ -134,6 +143,42 @@ class HeadReports:
         if sent:
             self.wake()
         return sent
+
+    async def _channel_figures(
+        self, roots: Sequence[str], first_day: date, last_day: date
+    ) -> dict[str, dict[str, Any]]:
+        """Per agency of `roots`, its subtree rolled up: invitations and responses per channel
+        in [first_day, last_day] and the paid messages of that month (one read of each)."""
+        engine = self.store.engine
+        tree = await head_views.agencies(engine)
+        members = {root: head_views.subtree(tree, [root]) for root in roots}
+        every = sorted(set().union(*members.values()))
+        low, high = (self.clock.to_utc(bound) for bound in day_bounds(first_day, last_day))
+        responses = await channel_report.responses_by_agency(
+            engine, low=low, high=high, agency_codes=every
+        )
+        month = f"{first_day:%Y-%m}"
+        paid = await channel_report.paid_messages(
+            engine, first_month=month, last_month=month, agency_codes=every
+        )
+        figures: dict[str, dict[str, Any]] = {}
+        for root, codes in members.items():
+            channels: dict[str, tuple[int, int]] = {}
+            for r in responses:
+                if r.agency_code in codes:
+                    invited, completed = channels.get(r.channel, (0, 0))
+                    channels[r.channel] = (invited + r.invited, completed + r.completed)
+            figures[root] = {
+                "channels": [
+                    {"channel": channel, "invited": invited, "completed": completed}
+                    for channel, (invited, completed) in sorted(
+                        channels.items(), key=lambda item: channel_report.channel_order(item[0])
+                    )
+                ],
+                "zns_messages": sum(p.zns for p in paid if p.agency_code in codes),
+                "oa_billable": sum(p.zalo_oa for p in paid if p.agency_code in codes),
+            }
+        return figures
 
 
 __all__ = ["HeadReports"]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.channels.links import ChannelLinks
+from bot.contacts import ContactBook
 from bot.onestop.dossier import Dossier, SchemaError, contract_fields
 from bot.onestop.links import KeyRing, link_code_hash, token_hash, web_link
 from storage.intake import IntakeStore
@@ -56,8 +57,11 @@ class IntakeService:
         on_accepted: Callable[[], None] = lambda: None,
         relink: Callable[[str, str, str, str], Awaitable[None]] | None = None,
         zalo_url: str | None = None,
+        contacts: ContactBook | None = None,
     ) -> None:
         self._store = store
+        # Seals the applicant's number for ZNS (SIPAS_CONTACT_KEY); None or keyless: hash only.
+        self._contacts = contacts
         self._keys = link_key
         # Gives a case a new link when its key was retired: (case, token hash, kid, old kid).
         self._relink = relink
@@ -129,6 +133,13 @@ class IntakeService:
     ) -> CaseEventRecord:
         hashed = self._keys.phone_hash(dossier.phone) if dossier.phone else None
         hashed_phone = hashed.value if hashed else None
+        # The number itself only sealed, and only beside its hash: a delivery whose hash
+        # differs replaces it (storage/intake_sql.py).
+        sealed_phone = (
+            self._contacts.seal(dossier.phone)
+            if self._contacts is not None and dossier.phone and hashed
+            else None
+        )
         # The inbox keeps the contract's fields only (a new dict), and never a raw phone number
         # or e-mail address.
         stored = contract_fields(payload)
@@ -160,7 +171,8 @@ class IntakeService:
             applicant_name=dossier.applicant_name,
             phone_hash=hashed_phone,
             phone_key_id=hashed.key_id if hashed else None,
-            phone=None,
+            # Sealed (`<kid>.<base64>`), never in clear; stored as case_contacts.phone_sealed.
+            phone=sealed_phone,
             email=None,  # nothing in the product writes to citizens by e-mail
             link_token_hash=token_hash(token),
             link_key_id=self._keys.current_id,

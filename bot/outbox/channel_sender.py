@@ -45,6 +45,7 @@ class ChannelSender:
                 message.language,
                 buttons=capabilities.buttons,
                 edits=capabilities.edits_in_place,
+                max_buttons=capabilities.max_buttons,
             )
         except (KeyError, LookupError, ValueError, TypeError) as exc:
             return Failed(f"cannot render {message.kind}: {exc}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 
 from bot.channels.inbound import ChatRef
@@ -130,6 +131,12 @@ class SurveyService:
         if found is None:
             return
         survey, answers = found
+        if survey.chat_id != chat_id and survey.status in OPEN_SURVEY and not answers:
+            # Invited by ZNS and not rated yet: the chat the citizen just linked takes it.
+            if await self.surveys.hand_to_chat(
+                survey.id, chat_id=chat_id, from_channel="zns", now=self.clock.utcnow()
+            ):
+                survey = replace(survey, chat_id=chat_id)
         if survey.chat_id == chat_id and survey.status in OPEN_SURVEY:
             # A survey nobody has answered yet (e.g. just restarted by a takeover) is
             # introduced like an invitation.
@@ -229,7 +236,9 @@ class SurveyService:
         survey, answers = found
         given = {a.question_code: _given(a) for a in answers}
         if survey.status not in OPEN_SURVEY:
-            return PressResult(notice="survey_closed", language=language)
+            # Answered already (here, on the web or by ZNS): the first to finish wins.
+            notice = "survey_answered" if survey.status == "completed" else "survey_closed"
+            return PressResult(notice=notice, language=language)
         if code != survey.current_code:
             notice = "already_answered" if code in given else "stale_button"
             return PressResult(notice=notice, language=language)
@@ -273,7 +282,8 @@ class SurveyService:
         try:
             outcome = parse_text(question, text)
         except AnswerError as exc:
-            await self.say(text_intent(row.id, exc.reason))
+            about = {"version": survey.version, "code": question.code}
+            await self.say(text_intent(row.id, exc.reason, question=about))
             return None
         given = {a.question_code: _given(a) for a in answers}
         if not await self._record(survey, form, given, question, outcome):

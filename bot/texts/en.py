@@ -85,6 +85,7 @@ CATALOG: Final[dict[str, str]] = {
         "🙏 Thank you for completing the survey! Your answers help us serve you better."
     ),
     "chat.already_answered": "This question has already been answered.",
+    "chat.survey_answered": "This case has already been rated. Thank you!",
     "chat.survey_closed": "This survey has closed.",
     "chat.required": "This question needs an answer.",
     "chat.pick_one": "Please choose at least one item.",
@@ -364,6 +365,17 @@ CATALOG: Final[dict[str, str]] = {
     "report.agency_value": "SIPAS {value}% (n={n})",
     "report.agency_small": "too few answers (n={n})",
     "report.agency_more": "… and {count} more agencies",
+    "report.channels_title": "By channel:",
+    "report.channels_line": "• {channel}: {rate}% ({completed}/{invited} invitations)",
+    "report.channels_zns": "ZNS messages sent (paid by the agency):",
+    "report.channels_oa": "Billable Zalo OA replies (after 48 hours):",
+    "report.channels_paid_line": "• {month} — {agency}: {count} messages",
+    "report.channels_more": "… and {count} more lines",
+    "report.channels_name_telegram": "Telegram",
+    "report.channels_name_zalo_oa": "Zalo OA",
+    "report.channels_name_zalo_bot": "Zalo Bot",
+    "report.channels_name_zns": "ZNS",
+    "report.channels_name_web": "Web form",
     "report.chart_caption": "SIPAS by factor — {agency} ({start} – {end})",
     "report.chart_axis": "Index (%)",
     "report.chart_target": "Threshold {value}%",
@@ -608,4 +620,65 @@ CATALOG: Final[dict[str, str]] = {
     "case_page.survey_later": "When you receive the result, please tell us how you were served.",
     "case_page.not_found_title": "Case not found",
     "case_page.not_found": "The link is wrong or has expired. Please check your receipt.",
+    # The web survey behind the receipt's link (`/s/<token>`).
+    "web.other_language": "Tiếng Việt",
+    "web.follow_title": "Get notices about your case",
+    "web.zalo_oa": "Open the agency's Zalo OA",
+    "web.link_code_hint": "Send this link code to the agency on Zalo for notices and the survey:",
+    "web.survey_title": "Tell us how you were served",
+    "web.survey_intro": (
+        "Case {code} — {procedure}. Please tell us how satisfied you are with the agency's "
+        "service; it takes about 2 minutes."
+    ),
+    "web.answered_elsewhere": "You answered {count} questions in the chat; please answer the rest.",
+    "web.required_note": "Questions marked * are required.",
+    "web.choose_up_to": "Choose up to {max}.",
+    "web.choose_one": "Choose the one that fits best.",
+    "web.text_hint": "Up to {max} characters.",
+    "web.send": "Send",
+    "web.why_step": "Please tell us what was not satisfactory (optional), then send.",
+    "web.missing": "Please answer this question.",
+    "web.missing_summary": (
+        "{count} required questions are not answered yet; they are marked below. Nothing has "
+        "been recorded yet."
+    ),
+    "web.invalid_summary": (
+        "Some answers are not valid, so nothing has been recorded; please check the marked "
+        "questions."
+    ),
+    "web.unknown_question": (
+        "The form held a question this questionnaire does not have; please reload the page and "
+        "send it again."
+    ),
+    "web.error_out_of_range": "This is not one of the question's choices.",
+    "web.error_too_many": "Choose at most {max}.",
+    "web.error_too_long": "The text is longer than {max} characters; please shorten it.",
+    "web.thanks_title": "Thank you",
+    "web.thanks": (
+        "Your rating of case {code} has been recorded. Thank you for helping the agency serve "
+        "better."
+    ),
+    "web.already_answered": "Case {code} has already been rated, so this form was not recorded.",
+    "web.expired_title": "The survey has ended",
+    "web.expired": "The time to rate case {code} has passed. Thank you for your interest.",
+    "web.closed": "The survey about case {code} was stopped at your request. Thank you.",
+    "web.forbidden_title": "The form could not be sent",
+    "web.forbidden": (
+        "The form is not valid or is out of date, so nothing was recorded. Please open the "
+        "link on your receipt again and answer once more."
+    ),
+    "web.bad_form_title": "The form could not be read",
+    "web.bad_form": (
+        "The form could not be read, so nothing was recorded. Please open the link on your "
+        "receipt again."
+    ),
+    "web.slow_down_title": "Too many requests",
+    "web.slow_down": "This page got too many requests at once. Please wait a minute and try again.",
+    "receipt.title": "Tell us how you were served",
+    "receipt.scan": "Scan the QR code to follow your case and rate the service.",
+    "receipt.case_code": "Case code: {code}",
+    "receipt.link_code": "Link code",
+    "receipt.zalo": "Or send the code {code} to the agency's Zalo OA:",
+    "receipt.telegram": "Or get notices and the survey on Telegram:",
+    "receipt.web": "Or open the link:",
 }

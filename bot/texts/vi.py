@@ -97,6 +97,7 @@ CATALOG: Final[dict[str, str]] = {
     ),
     "chat.already_answered": "Câu hỏi này đã được trả lời.",
     "chat.survey_closed": "Khảo sát này đã kết thúc.",
+    "chat.survey_answered": "Hồ sơ này đã được đánh giá rồi. Cảm ơn Ông/Bà!",
     "chat.required": "Câu hỏi này cần được trả lời.",
     "chat.pick_one": "Vui lòng chọn ít nhất một mục.",
     "chat.picks": (
@@ -386,6 +387,17 @@ CATALOG: Final[dict[str, str]] = {
     "report.agency_value": "SIPAS {value}% (n={n})",
     "report.agency_small": "chưa đủ mẫu (n={n})",
     "report.agency_more": "… và {count} cơ quan khác",
+    "report.channels_title": "Theo kênh:",
+    "report.channels_line": "• {channel}: {rate}% ({completed}/{invited} phiếu mời)",
+    "report.channels_zns": "Tin ZNS đã gửi (cơ quan trả phí):",
+    "report.channels_oa": "Tin trả lời Zalo OA tính phí (sau 48 giờ):",
+    "report.channels_paid_line": "• {month} — {agency}: {count} tin",
+    "report.channels_more": "… và {count} dòng khác",
+    "report.channels_name_telegram": "Telegram",
+    "report.channels_name_zalo_oa": "Zalo OA",
+    "report.channels_name_zalo_bot": "Zalo Bot",
+    "report.channels_name_zns": "ZNS",
+    "report.channels_name_web": "Trang web",
     "report.chart_caption": "Biểu đồ SIPAS theo yếu tố — {agency} ({start} – {end})",
     "report.chart_axis": "Chỉ số (%)",
     "report.chart_target": "Ngưỡng {value}%",
@@ -653,4 +665,75 @@ CATALOG: Final[dict[str, str]] = {
     "case_page.not_found": (
         "Đường dẫn không đúng hoặc đã hết hạn. Vui lòng kiểm tra lại phiếu hẹn."
     ),
+    # The web survey behind the receipt's link (`/s/<token>`).
+    "web.other_language": "English",
+    "web.follow_title": "Nhận thông báo về hồ sơ",
+    "web.zalo_oa": "Mở Zalo OA của cơ quan",
+    "web.link_code_hint": (
+        "Gửi mã liên kết dưới đây vào Zalo của cơ quan để nhận thông báo và lời mời đánh giá:"
+    ),
+    "web.survey_title": "Đánh giá sự phục vụ",
+    "web.survey_intro": (
+        "Hồ sơ {code} — {procedure}. Xin Ông/Bà cho biết mức độ hài lòng về sự phục vụ của "
+        "cơ quan; phiếu chỉ mất khoảng 2 phút."
+    ),
+    "web.answered_elsewhere": (
+        "Ông/Bà đã trả lời {count} câu trong cuộc trò chuyện; mời trả lời tiếp các câu còn lại."
+    ),
+    "web.required_note": "Câu có dấu * là câu bắt buộc.",
+    "web.choose_up_to": "Chọn tối đa {max} mục.",
+    "web.choose_one": "Chọn một mục phù hợp nhất.",
+    "web.text_hint": "Tối đa {max} ký tự.",
+    "web.send": "Gửi đánh giá",
+    "web.why_step": (
+        "Xin Ông/Bà cho biết thêm lý do chưa hài lòng (không bắt buộc), rồi gửi đánh giá."
+    ),
+    "web.missing": "Vui lòng trả lời câu hỏi này.",
+    "web.missing_summary": (
+        "Còn {count} câu bắt buộc chưa được trả lời; các câu đó được đánh dấu bên dưới. "
+        "Chưa có gì được ghi nhận."
+    ),
+    "web.invalid_summary": (
+        "Một số câu trả lời không hợp lệ nên chưa có gì được ghi nhận; vui lòng xem lại các "
+        "câu được đánh dấu."
+    ),
+    "web.unknown_question": (
+        "Phiếu gửi lên có câu hỏi không thuộc bộ câu hỏi này; vui lòng tải lại trang rồi gửi lại."
+    ),
+    "web.error_out_of_range": "Lựa chọn này không có trong câu hỏi.",
+    "web.error_too_many": "Chỉ chọn tối đa {max} mục.",
+    "web.error_too_long": "Nội dung dài quá {max} ký tự; vui lòng rút gọn.",
+    "web.thanks_title": "Cảm ơn Ông/Bà",
+    "web.thanks": (
+        "Ý kiến đánh giá về hồ sơ {code} đã được ghi nhận. Cảm ơn Ông/Bà đã giúp cơ quan phục "
+        "vụ tốt hơn."
+    ),
+    "web.already_answered": (
+        "Hồ sơ {code} đã có ý kiến đánh giá nên phiếu vừa gửi không được ghi nhận thêm."
+    ),
+    "web.expired_title": "Khảo sát đã kết thúc",
+    "web.expired": "Thời gian lấy ý kiến về hồ sơ {code} đã hết. Cảm ơn Ông/Bà đã quan tâm.",
+    "web.closed": "Khảo sát về hồ sơ {code} đã dừng theo yêu cầu của Ông/Bà. Cảm ơn Ông/Bà.",
+    "web.forbidden_title": "Không gửi được phiếu",
+    "web.forbidden": (
+        "Phiếu không hợp lệ hoặc đã cũ nên chưa có gì được ghi nhận. Vui lòng mở lại đường "
+        "dẫn trên phiếu hẹn và trả lời lại."
+    ),
+    "web.bad_form_title": "Phiếu không đúng định dạng",
+    "web.bad_form": (
+        "Phiếu gửi lên không đọc được nên chưa có gì được ghi nhận. Vui lòng mở lại đường dẫn "
+        "trên phiếu hẹn."
+    ),
+    "web.slow_down_title": "Quá nhiều yêu cầu",
+    "web.slow_down": (
+        "Có quá nhiều yêu cầu tới trang này trong một lúc. Vui lòng chờ một phút rồi thử lại."
+    ),
+    # The survey block printed on the one-stop receipt (`sipas receipt`).
+    "receipt.title": "Đánh giá sự phục vụ",
+    "receipt.scan": "Quét mã QR để theo dõi hồ sơ và đánh giá sự phục vụ.",
+    "receipt.case_code": "Mã hồ sơ: {code}",
+    "receipt.link_code": "Mã liên kết",
+    "receipt.zalo": "Hoặc gửi mã {code} tới Zalo OA của cơ quan:",
+    "receipt.telegram": "Hoặc nhận thông báo và khảo sát qua Telegram:",
+    "receipt.web": "Hoặc mở đường dẫn:",
 }

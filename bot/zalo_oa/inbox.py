@@ -21,6 +21,7 @@ from datetime import datetime
 
 from bot.channels.base import Channel
 from bot.channels.inbound import Inbound, Start, Text
+from bot.commands.access import AccessControl
 from bot.conversation.reaction import Reaction
 from bot.conversation.router import Router
 from bot.sealing import Sealer, SealError
@@ -49,6 +50,7 @@ class OAEventHandler:
         now: Callable[[], datetime],
         oa_id: str = "",
         others: Mapping[str, OtherHandler] | None = None,
+        access: AccessControl | None = None,
     ) -> None:
         self._router = router
         self._channel = channel
@@ -58,6 +60,8 @@ class OAEventHandler:
         self._now = now
         self._oa_id = oa_id
         self._others = dict(others or {})
+        # Who holds a role: staff (heads, inspectors, admins) are never asked for a phone.
+        self._access = access
         self.phone_requests = 0  # phone requests queued (for /metrics)
 
     async def __call__(self, stored: StoredEvent) -> None:
@@ -105,6 +109,12 @@ class OAEventHandler:
             return
         if await self._linking.links.cases_of_chat(row.id):
             return
+        if self._access is not None:
+            caller = await self._access.caller(
+                channel=CHANNEL, external_id=user, language=inbound.chat.language
+            )
+            if caller.roles != {"everyone"}:
+                return
         if not await self._activity.mark_asked_phone(CHANNEL, user, now=self._now()):
             return
         self.phone_requests += 1

@@ -26,15 +26,17 @@ from bot.services import Services
 from bot.zalo_oa import CHANNEL
 from bot.zalo_oa.channel import ZaloOAChannel
 from bot.zalo_oa.client import OAClient
-from bot.zalo_oa.events import PHONE_PURPOSE
+from bot.zalo_oa.events import FEEDBACK, PHONE_PURPOSE
 from bot.zalo_oa.inbox import OAEventHandler
 from bot.zalo_oa.render import CSRenderer
 from bot.zalo_oa.tokens import TOKEN_PURPOSE, OATokens, TokenPair
 from bot.zalo_oa.webhook import PICTURE_PATH, ZaloOAWebhook
+from bot.zns.ratings import RatingIntake
 from storage.channel_events import ChannelEventStore
 from storage.channel_state import ActivityStore, BillableStore, TokenStore
 from storage.errors import StorageError
 from storage.roles import RoleStore
+from storage.zns_ratings import ZnsRatingStore
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,13 @@ class ZaloOAService:
             local_now=clock.local_now,
         )
         phones = Sealer(settings.key_ring, PHONE_PURPOSE)
+        # ZNS ratings come to the OA's webhook: a citizen's stars are their case's response.
+        self.ratings = RatingIntake(
+            ZnsRatingStore(engine),
+            forms=services.surveys.forms,
+            clock=clock,
+            on_completed=services.surveys.on_completed,
+        )
         self.handler = OAEventHandler(
             router=router,
             channel=self.channel,
@@ -97,6 +106,8 @@ class ZaloOAService:
             linking=services.linking,
             now=clock.utcnow,
             oa_id=settings.zalo_oa_id,
+            access=services.commands.access,
+            others={FEEDBACK: self.ratings},
         )
         self.inbox = EventInbox(ChannelEventStore(engine), CHANNEL, self.handler, now=clock.utcnow)
         self.webhook = ZaloOAWebhook(
@@ -190,3 +201,4 @@ class ZaloOAService:
         yield Sample(
             "zalo_oa_up", "1 while the OA channel can send", 0 if self.stopped else 1, counter=False
         )
+        yield from self.ratings.samples()

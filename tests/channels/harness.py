@@ -1,10 +1,11 @@
-"""The whole conversation in-process, for the channel-contract suite.
+"""The whole conversation, for the channel-contract suite.
 
 Real services on a real (migrated) database — intake, survey service, alerts, commands — with
-the neutral router, the reply queue and the outbox dispatcher delivering to one recording
-reference channel, on a clock the test moves. A scenario talks like a user (`start`, `say`,
-`choose`) and reads what the user's chat shows; `choose` presses the button on a channel with
-buttons and types the option's number on one without, so one scenario runs on both.
+the neutral router, the reply queue and the outbox dispatcher delivering through one platform
+(`tests.channels.platforms`: a recording reference channel, or a real Zalo adapter in front of
+a fake Zalo server), on a clock the test moves. A scenario talks like a user (`start`, `say`,
+`choose`) and reads what the user's chat shows; `choose` presses the button of a message with
+buttons and types the option's number where there are none, so one scenario runs on all.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.channels.base import MessageView
-from bot.channels.inbound import ChatRef, Inbound, Press, Start, Text
+from bot.channels.inbound import ChatRef, Command, Inbound, Press, Start, Text
 from bot.clock import Clock
+from bot.config import Settings
 from bot.conversation.replies import ReplyQueue
-from bot.conversation.router import Reaction, Router
+from bot.conversation.router import Router
 from bot.conversation.views import ViewRenderer
 from bot.onestop.dossier import validate
 from bot.onestop.intake import body_digest
@@ -35,7 +36,7 @@ from storage.db import create_engine
 from storage.event_feed import EventFeed
 from storage.outbox import OutboxStore
 from storage.pending_choices import PendingChoiceStore
-from tests.channels.reference import RecordingChannel, Shown
+from tests.channels.platforms import Link, Platform, Shown
 from tests.conftest import make_settings
 from tests.support import dossier
 
@@ -74,14 +75,21 @@ class TestClock(Clock):
 
 
 class Conversation:
-    """One reference channel wired to the real services."""
+    """One platform's users wired to the real services (`connect` gives it the link)."""
 
     def __init__(
-        self, services: Services, channel: RecordingChannel, clock: TestClock, *, wake: Wake
+        self,
+        services: Services,
+        channel: Platform,
+        clock: TestClock,
+        *,
+        wake: Wake,
+        settings: Settings,
     ) -> None:
         self.services = services
         self.channel = channel
         self.clock = clock
+        self.settings = settings
         self.notices: list[str | None] = []
         self.languages: dict[str, str] = {}
         self.choices = PendingChoiceStore(services.engine)
@@ -94,17 +102,37 @@ class Conversation:
             replies=self.replies,
             choices=self.choices,
         )
-        surveys = services.surveys
-        views = ViewRenderer(surveys.forms, today=lambda: clock.local_now().date())
-        self.dispatcher = Dispatcher(
-            OutboxStore(services.engine),
-            {channel.name: ChannelSender(channel, views, choices=self.choices, now=clock.utcnow)},
-            now=clock.utcnow,
-            clock=clock.monotonic,
-            sleep=clock.sleep,
+        self._wake = wake
+        self.loop = SurveyLoop(services.surveys, EventFeed(services.engine))
+        self._link: Link | None = None
+        self._dispatcher: Dispatcher | None = None
+
+    def connect(self, link: Link) -> None:
+        """Send through `link`'s channel from now on."""
+        outlet = link.channel
+        views = ViewRenderer(
+            self.services.surveys.forms, today=lambda: self.clock.local_now().date()
         )
-        wake.listen(self.dispatcher.wake)
-        self.loop = SurveyLoop(surveys, EventFeed(services.engine))
+        sender = ChannelSender(outlet, views, choices=self.choices, now=self.clock.utcnow)
+        self._link = link
+        self._dispatcher = Dispatcher(
+            OutboxStore(self.services.engine),
+            {outlet.name: sender},
+            now=self.clock.utcnow,
+            clock=self.clock.monotonic,
+            sleep=self.clock.sleep,
+        )
+        self._wake.listen(self._dispatcher.wake)
+
+    @property
+    def link(self) -> Link:
+        assert self._link is not None, "the conversation is not connected to its platform"
+        return self._link
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        assert self._dispatcher is not None, "the conversation is not connected"
+        return self._dispatcher
 
     # -- the outside world -----------------------------------------------------------------
 
@@ -144,60 +172,57 @@ class Conversation:
         found = self.languages.get(user, "vi")
         return ChatRef(channel=self.channel.name, external_id=user, language=found)
 
-    async def send(self, event: Inbound) -> Reaction:
-        """What a user's platform delivers; the adapter's part done as an adapter does it."""
-        reaction = await self.router.handle(event, self.channel)
+    async def send(self, event: Inbound) -> None:
+        """What a user does on their platform; once the product has acted, let everything
+        queued go out."""
+        notice = await self.link.act(event)
         if isinstance(event, Press):
-            self.notices.append(reaction.notice)
-            if reaction.edit is not None and event.message_id is not None:
-                await self.channel.edit(
-                    event.chat.external_id,
-                    event.message_id,
-                    reaction.edit.view,
-                    choices_only=reaction.edit.choices_only,
-                )
-        if reaction.clear_choices_of is not None:
-            await self.channel.edit(
-                event.chat.external_id,
-                reaction.clear_choices_of,
-                MessageView(""),
-                choices_only=True,
-            )
-        self.router.deliver(self.channel, reaction)
+            self.notices.append(notice)
         await self.settle()
-        return reaction
 
     async def start(self, user: str, payload: str | None = None) -> None:
         await self.send(Start(self.chat(user), payload))
 
     async def send_start(self, user: str, payload: str, *, language: str) -> None:
-        """A start from a user whose app is set to `language`."""
+        """A start from a user whose app is set to `language` (where the app does not tell
+        the bot its language, the user then sets it with `/language`)."""
         await self.send(Start(self.chat(user, language=language), payload))
+        if not self.channel.traits.app_language and language != "vi":
+            await self.send(Command(self.chat(user), "language", (language,)))
+
+    async def block(self, user: str) -> None:
+        """`user` blocks the bot (or unfollows it), as their platform lets them."""
+        await self.link.block(user)
+        await self.settle()
 
     async def say(self, user: str, text: str) -> None:
         await self.send(Text(self.chat(user), text))
 
     async def answer(self, user: str, shown: Shown, label: str) -> list[str]:
         """Answer `shown`'s option `label` (a press, or its number typed); what the user reads
-        in return: the press's notice, then the messages that came (a typed pick's notice is
-        one of them)."""
+        in return: the press's notice, then the messages that came (a typed pick's notice, or
+        a press's where the platform cannot show it on the button, is one of them)."""
+        if shown.labels():
+            action = next(c.action for c in shown.view.flat_choices() if label in c.label)
+            return await self.tap(user, action, shown.message_id)
         before = len(self.inbox(user))
-        notice = None
-        if self.channel.capabilities.buttons:
-            notice = await self.press(user, shown, label)
-        else:
-            await self.choose(user, label, shown=shown)
+        await self.choose(user, label, shown=shown)
+        return self.texts(user)[before:]
+
+    async def tap(self, user: str, action: str, message_id: str | None) -> list[str]:
+        """Press a button by its action; what the user reads in return (as `answer`)."""
+        before = len(self.inbox(user))
+        notice = await self.press_action(user, action, message_id)
         return ([notice] if notice else []) + self.texts(user)[before:]
 
     async def type_quickly(self, user: str, *texts: str) -> None:
         """Several messages typed before anything the bot sends arrives."""
-        for text in texts:
-            reaction = await self.router.handle(Text(self.chat(user), text), self.channel)
-            self.router.deliver(self.channel, reaction)
+        await self.link.type_quickly(self.chat(user), texts)
         await self.settle()
 
     async def press(self, user: str, shown: Shown, label: str) -> str | None:
-        """Press the button whose label contains `label`; return the notice it got."""
+        """Press the button whose label contains `label`; return the notice it got (None
+        where the platform shows no notice on a button: it comes as a message)."""
         action = next(c.action for c in shown.view.flat_choices() if label in c.label)
         return await self.press_action(user, action, shown.message_id)
 
@@ -210,7 +235,7 @@ class Conversation:
         """Answer the latest message's (or `shown`'s) option `label`: a press, or its number
         typed."""
         shown = shown or self.asking(user)
-        if self.channel.capabilities.buttons:
+        if shown.labels():
             await self.press(user, shown, label)
             return
         number = next(n for n, text in numbered(shown.text) if label in text)
@@ -272,9 +297,11 @@ class Conversation:
         return found
 
     async def settle(self) -> None:
-        """Let everything queued go out."""
+        """Let everything received be acted on and everything queued go out."""
+        await self.link.drain()
         await self.replies.drain()
         await self.dispatcher.run_until_idle()
+        await self.link.drain()  # what the platform reports of the sends (echoes, receipts)
 
     # -- what the user sees ----------------------------------------------------------------
 
@@ -282,7 +309,7 @@ class Conversation:
         return self.channel.messages(user)
 
     def texts(self, user: str) -> list[str]:
-        return self.channel.texts(user)
+        return [shown.text for shown in self.inbox(user)]
 
     def latest(self, user: str) -> Shown:
         shown = self.inbox(user)
@@ -290,10 +317,9 @@ class Conversation:
         return shown[-1]
 
     def options(self, shown: Shown) -> list[str]:
-        """The options a message offers: its buttons, or its numbered lines."""
-        if self.channel.capabilities.buttons:
-            return shown.labels()
-        return [text for _number, text in numbered(shown.text)]
+        """The options a message offers: its buttons, or its numbered lines (a channel without
+        buttons, or more choices than a message's buttons can carry)."""
+        return shown.labels() or [text for _number, text in numbered(shown.text)]
 
 
 def numbered(text: str) -> list[tuple[int, str]]:
@@ -306,10 +332,15 @@ def numbered(text: str) -> list[tuple[int, str]]:
 
 @contextlib.asynccontextmanager
 async def conversation(
-    database_url: str, channel: RecordingChannel, **settings: Any
+    database_url: str, channel: Platform, **settings: Any
 ) -> AsyncIterator[Conversation]:
-    """A conversation on a migrated database through `channel`."""
-    values: dict[str, Any] = {"quiet_hours": "", "scheduler_enabled": False, **settings}
+    """A conversation on a migrated database through `channel`'s platform."""
+    values: dict[str, Any] = {
+        "quiet_hours": "",
+        "scheduler_enabled": False,
+        **channel.settings(),
+        **settings,
+    }
     engine = create_engine(database_url)
     clock = TestClock(START)
     wake = Wake()
@@ -317,7 +348,11 @@ async def conversation(
     services = await build_services(settings_, engine, clock=clock, wake=wake)
     try:
         await services.surveys.ensure_form()
-        yield Conversation(services, channel, clock, wake=wake)
+        talk = Conversation(services, channel, clock, wake=wake, settings=settings_)
+        async with channel.connect(talk) as link:
+            talk.connect(link)
+            yield talk
+            await talk.settle()
     finally:
         await services.close()
         await engine.dispose()

@@ -1,7 +1,10 @@
 """Steps the contract scenarios share beyond the harness: a typed command, staff by the
-environment, and answering a survey up to a given question."""
+environment, answering a survey up to a given question, the phone request some platforms
+follow an unlinked user's first text with, and a product bug known on one platform."""
 
 from __future__ import annotations
+
+import pytest
 
 from bot.channels.inbound import Command
 from bot.texts import LIKERT, chat_text
@@ -59,3 +62,20 @@ async def answer_until(talk: Conversation, user: str, needle: str, *, level: int
         else:
             await talk.say(user, "Cán bộ nhiệt tình")
     raise AssertionError(f"{needle!r} was never asked")
+
+
+def phone_asked(talk: Conversation) -> list[str]:
+    """What follows the answer to the first text of a user without a linked case: on a
+    platform that then asks for their phone (the Zalo OA's form, after its text), that text."""
+    if not talk.channel.traits.asks_unlinked_for_phone:
+        return []
+    return [chat_text("vi", "share_phone_ask", buttons=talk.channel.capabilities.buttons)]
+
+
+def known_bug(
+    request: pytest.FixtureRequest, talk: Conversation, bug: str, *platforms: str
+) -> None:
+    """On `platforms` this scenario fails because of a product bug (`bug` says which):
+    expected to fail there, strictly, until it is fixed."""
+    if talk.channel.name in platforms:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=bug))

@@ -1,8 +1,7 @@
-"""The admin dialogs in-process on both reference channels: the questionnaire editor (edit in
-one line and step by step, preview without recording, publish; a survey started before the
-publish finishes on version 1, one started after gets version 2) and roles (an invite works
-once, revocation on the next message, polite audited refusals, a setting changed by chat, the
-command flood warning)."""
+"""The admin dialogs on every platform: the questionnaire editor (edit in one line and step by
+step, preview without recording, publish; a survey started before the publish finishes on
+version 1, one started after gets version 2) and roles (an invite works once, revocation on the
+next message, polite audited refusals, a setting changed by chat, the command flood warning)."""
 
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ from sqlalchemy import text
 
 from bot.texts import LIKERT, chat_text
 from tests.channels.harness import Conversation, conversation
-from tests.channels.reference import RecordingChannel
+from tests.channels.platforms import Platform
 from tests.channels.steps import admin, command, reply, typed
 from tests.support import dossier
 
@@ -117,7 +116,7 @@ async def test_preview_shows_the_draft_as_a_citizen_sees_it_and_records_nothing(
     assert "Bỏ qua" in " ".join(talk.options(why))
     if talk.channel.capabilities.edits_in_place:
         assert preview.text.endswith("✔ Không hài lòng") and preview.labels() == []
-    if not talk.channel.capabilities.buttons:
+    if not why.labels():  # no buttons, or more options than a message's buttons carry
         pytest.skip(
             "a typed number does not yet pick a choice question's option in the "
             "preview (it answers “use the buttons”); W3 adds typed choices"
@@ -170,7 +169,7 @@ async def test_invite_once_revocation_refusals_and_a_setting(talk: Conversation)
 
 
 async def test_a_command_flood_gets_one_warning_then_silence(
-    migrated_url: str, channel: RecordingChannel
+    migrated_url: str, channel: Platform
 ) -> None:
     async with conversation(migrated_url, channel, command_rate_per_minute=4) as talk:
         for _ in range(12):

@@ -1,4 +1,5 @@
-"""Typed numbers for every choice, on the reference channel without buttons.
+"""Typed numbers for every choice, on the platforms without buttons (the reference channel
+and the Zalo Bot).
 
 Every message with choices reaches such a chat as numbered lines; the latest one's numbers are
 the chat's pending choices (kept in the database), and a typed number is the press of its
@@ -7,24 +8,28 @@ option: a survey answer, an alert's buttons, a complaint's follow-up, a command'
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 from sqlalchemy import select, text
 
 from bot.channels.inbound import Command
 from bot.texts import LIKERT, chat_text, head_text
 from storage.models import Answer
+from tests.channels.catalog import BUTTONLESS, platform
 from tests.channels.harness import Conversation, conversation
-from tests.channels.reference import RecordingChannel, plain_channel
+from tests.channels.platforms import Platform
 from tests.channels.test_heads_contract import HEAD, head_and_citizen
 from tests.channels.test_survey_contract import CODE, USER, linked_with_survey
 
 EXPECT = "cần cải thiện điều gì nhất"  # the multi-choice question (two of eight, then "Xong")
 
 
-@pytest.fixture
-def channel() -> RecordingChannel:
-    """Only the channel without buttons (the conftest's runs both)."""
-    return plain_channel()
+@pytest.fixture(params=BUTTONLESS)
+async def channel(request: pytest.FixtureRequest) -> AsyncIterator[Platform]:
+    """Only the platforms without buttons (the conftest's runs them all)."""
+    async with platform(request.param) as found:
+        yield found
 
 
 def typed(key: str, **params: object) -> str:
@@ -163,7 +168,7 @@ async def test_a_free_text_question_takes_a_number_as_its_answer(talk: Conversat
 
 
 async def test_the_numbers_mean_the_same_after_a_restart(
-    migrated_url: str, channel: RecordingChannel
+    migrated_url: str, channel: Platform
 ) -> None:
     async with conversation(migrated_url, channel) as before:
         await linked_with_survey(before)

@@ -1,4 +1,4 @@
-"""Linking by the link code printed on the receipt, on both reference channels.
+"""Linking by the link code printed on the receipt, on every platform.
 
 A citizen types the code in any form (or an adapter hands it over as a `LinkCode`): it links
 the case and starts the survey when the case is at the survey status; a wrong code gets a
@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from bot.channels.inbound import LinkCode
 from bot.onestop.links import format_link_code
 from bot.texts import chat_text, head_text
 from tests.channels.harness import Conversation
-from tests.channels.steps import admin, answer_until, command, typed
+from tests.channels.steps import admin, answer_until, command, phone_asked, typed
 from tests.channels.test_heads_contract import HEAD, head_and_citizen
 from tests.support import dossier
 
@@ -59,9 +60,12 @@ async def test_a_code_in_any_form_links_the_case_and_starts_the_survey(
         answered = await typed(talk, user, form(code))
         assert any(case in t and "liên kết" in t for t in answered), answered
         assert "Câu 1/11" in talk.latest(user).text, answered
-    # An adapter that read the code itself hands it over as such.
+    # An adapter that read the code itself hands it over as such (elsewhere it is typed).
     code = await talk.case_link_code("H12.22-261001-0009", TrangThaiHoSo=2)
-    await talk.send(LinkCode(talk.chat("7409"), code))
+    if talk.channel.traits.hands_over_codes:
+        await talk.send(LinkCode(talk.chat("7409"), code))
+    else:
+        await talk.say("7409", code)
     procedure = dossier()["TenTTHC"]
     assert talk.texts("7409") == [
         said(talk, "linked", code="H12.22-261001-0009", procedure=procedure)
@@ -74,16 +78,21 @@ async def test_a_code_in_any_form_links_the_case_and_starts_the_survey(
 
 
 async def test_a_wrong_code_gets_a_polite_answer(talk: Conversation) -> None:
-    assert await typed(talk, USER, f"mã {WRONG}") == [said(talk, "link_code_unknown")]
-    await talk.send(LinkCode(talk.chat(OTHER), "not a code"))
-    assert talk.texts(OTHER) == [said(talk, "link_code_unknown")]
+    unknown = said(talk, "link_code_unknown")
+    assert await typed(talk, USER, f"mã {WRONG}") == [unknown, *phone_asked(talk)]
+    if talk.channel.traits.hands_over_codes:
+        await talk.send(LinkCode(talk.chat(OTHER), "not a code"))
+        assert talk.texts(OTHER) == [unknown]
     assert await linked_chats(talk) == []
 
 
 async def test_wrong_codes_are_throttled_until_the_window_passes(talk: Conversation) -> None:
     code = await talk.case_link_code(CODE, TrangThaiHoSo=2)
-    for _ in range(5):
-        assert await typed(talk, USER, WRONG) == [said(talk, "link_code_unknown")]
+    unknown = said(talk, "link_code_unknown")
+    for attempt in range(5):
+        # (Where an unlinked user's first text is followed by the phone request, once.)
+        expected = [unknown, *phone_asked(talk)] if attempt == 0 else [unknown]
+        assert await typed(talk, USER, WRONG) == expected
         talk.clock.advance(seconds=30)
     assert await typed(talk, USER, WRONG) == [said(talk, "link_code_wait", minutes=15)]
     talk.clock.advance(seconds=30)
@@ -91,7 +100,7 @@ async def test_wrong_codes_are_throttled_until_the_window_passes(talk: Conversat
     assert await typed(talk, USER, code) == []  # not even looked up
     assert await linked_chats(talk) == []
     # Another chat is not throttled.
-    assert await typed(talk, OTHER, WRONG) == [said(talk, "link_code_unknown")]
+    assert await typed(talk, OTHER, WRONG) == [unknown, *phone_asked(talk)]
     # Fifteen minutes after the first wrong code, a try is free again.
     talk.clock.advance(minutes=12)
     answered = await typed(talk, USER, code)
@@ -103,7 +112,7 @@ async def test_a_code_linked_to_another_chat_is_refused(talk: Conversation) -> N
     token = await talk.case(CODE, TrangThaiHoSo=2)
     await talk.start(OTHER, token)
     code = await talk.case_link_code(CODE, TrangThaiHoSo=2)
-    assert await typed(talk, USER, code) == [said(talk, "link_taken")]
+    assert await typed(talk, USER, code) == [said(talk, "link_taken"), *phone_asked(talk)]
     assert await linked_chats(talk) == [(CODE, OTHER)]
 
 
@@ -128,7 +137,9 @@ async def test_an_open_dialog_is_not_hijacked(talk: Conversation) -> None:
     assert "không có câu hỏi mã" in again and "ABCDEFGH" in again, again
 
 
-async def test_a_heads_owed_note_is_not_read_as_a_code(talk: Conversation) -> None:
+async def test_a_heads_owed_note_is_not_read_as_a_code(
+    request: pytest.FixtureRequest, talk: Conversation
+) -> None:
     await head_and_citizen(talk, language="vi")
     await talk.complete_survey("7001", level=1)
     await talk.choose(HEAD, "Đã xử lý")

@@ -1,6 +1,5 @@
-"""Status notices (2/5/6/9/10) and the apology letter when the promised date moves, in-process
-on both reference channels: once per case and status, once per new date, as the citizen reads
-them."""
+"""Status notices (2/5/6/9/10) and the apology letter when the promised date moves, on every
+platform: once per case and status, once per new date, as the citizen reads them."""
 
 from __future__ import annotations
 

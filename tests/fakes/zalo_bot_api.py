@@ -25,6 +25,9 @@ What it models (domain.md §8 "Zalo Bot Platform", field names from the platform
   that tries to attach buttons fails loudly in tests instead of silently losing them.
 * Fault injection with `fail_next` (429 "Quota exceeded", 5xx, or a timeout that holds the
   request, optionally after performing it).
+* Timing: `hold_messages` keeps the bot's messages on their way (sendMessage, sendPhoto and
+  sendSticker are performed and answered only after `release_messages`), so a user can type
+  several messages before anything the bot sends arrives.
 
 All helpers must be called from the event loop that runs the server.
 """
@@ -58,6 +61,7 @@ DEFAULT_POLL_TIMEOUT = 30.0
 TEXT_EVENT = "message.text.received"
 STICKER_EVENT = "message.sticker.received"
 IMAGE_EVENT = "message.image.received"
+SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendSticker"})
 
 QUOTA_EXCEEDED = "Quota exceeded"
 NOT_STARTED = "Forbidden: the user has not sent a message to the bot"
@@ -205,6 +209,8 @@ class FakeZaloBot:
         self._session: aiohttp.ClientSession | None = None
         self._closing = asyncio.Event()
         self._changed = asyncio.Event()
+        self._flowing = asyncio.Event()  # cleared while the bot's messages are held
+        self._flowing.set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._handlers: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]] = {
             "getMe": self._get_me,
@@ -258,6 +264,7 @@ class FakeZaloBot:
     async def stop(self) -> None:
         """Wake long polls and held requests, stop webhook pushes, close the server."""
         self._closing.set()
+        self._flowing.set()
         self._notify()
         self._cancel_tasks()
         if self._session is not None:
@@ -320,6 +327,15 @@ class FakeZaloBot:
                 raise TimeoutError(f"condition not met within {timeout} s")
             await self._wait_change(min(remaining, 0.5))
 
+    def hold_messages(self) -> None:
+        """Keep the bot's messages on their way: each sendMessage, sendPhoto or sendSticker
+        waits, unperformed and unanswered, until `release_messages` (or `stop`)."""
+        self._flowing.clear()
+
+    def release_messages(self) -> None:
+        """Let the held messages (and later ones) through, in the order they came."""
+        self._flowing.set()
+
     async def _hold(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._closing.wait(), seconds)
@@ -354,6 +370,8 @@ class FakeZaloBot:
         call = ZaloBotCall(method=method, params=dict(params), t=time.monotonic())
         self.calls.append(call)
         self._notify()
+        if method in SEND_METHODS:
+            await self._flowing.wait()
         try:
             result = await self._run(method, handler, params, call)
         except ZaloBotApiError as exc:

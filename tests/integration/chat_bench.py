@@ -27,7 +27,7 @@ from bot.survey.notices import SurveyLoop
 from bot.telegram import handlers
 from bot.telegram.render import TelegramRenderer, press_data
 from bot.telegram.sender import TelegramMessenger
-from bot.web.keys import METRICS, ROUTER, SERVICES
+from bot.web.keys import LINKS, METRICS, ROUTER, SERVICES
 from storage.event_feed import EventFeed
 from storage.models import Chat, OutboxMessage
 from tests.conftest import make_settings
@@ -180,6 +180,8 @@ async def chat_bench(database_url: str, **settings: Any) -> AsyncIterator[Bench]
     try:
         async with TestClient(TestServer(app)) as http:
             services = app[SERVICES]
+            # The bench drives Telegram itself (no token in the settings): it offers its links.
+            app[LINKS].add("telegram", app[TELEGRAM_LINKS])
             app[TELEGRAM_LINKS].know(fake.bot_username)
             application = (
                 Application.builder().token(fake.token).base_url(fake.base_url).updater(None)

@@ -65,7 +65,7 @@ async def test_recorded_survey_answers_do_not_spend_the_budget(migrated_url: str
         found = await bench.services.linking.links.case_by_code("C-9")
         assert found is not None
         again = f"a:{found.survey_id}:F1:4"
-        closed = chat_text("vi", "survey_closed")
+        closed = chat_text("vi", "survey_answered")
         assert [await bench.press(FLOODER, again) for _ in range(2)] == [closed, closed]
         assert await bench.press(FLOODER, again) == chat_text("vi", "flood")
         assert bench.metric("sipas_chat_inbound_limited_total", verdict="warn") == 1

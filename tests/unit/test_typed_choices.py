@@ -28,8 +28,8 @@ def test_numbered_options_record_what_the_numbers_mean() -> None:
     shown, actions = as_shown(view, PLAIN)
     assert shown.choices == [] and shown.text.endswith("1. Có\n2. Không")
     assert actions == ("k:1:a", "k:1:d")
-    assert as_shown(view, BUTTONS) == (view, ())
-    assert as_shown(MessageView("no choices"), PLAIN) == (MessageView("no choices"), ())
+    assert as_shown(view, BUTTONS) == (view, None)
+    assert as_shown(MessageView("no choices"), PLAIN) == (MessageView("no choices"), None)
 
 
 def test_more_options_than_the_channel_has_buttons_are_numbered_and_recorded() -> None:

@@ -1,0 +1,391 @@
+"""Queries of the ZNS route: which cases go by ZNS, their surveys and notices, what a template
+says of a case.
+
+A case reached by ZNS has one chat row of its own on the ZNS channel (`channel`, external id
+`prefix + case code`, given by the caller): it never holds the phone, which stays sealed in
+`case_contacts.phone_sealed`. A ZNS chat marked blocked is never written to again (the phone
+has no Zalo account, or is not a valid number). Every change that sends something enqueues
+its outbox rows in the same transaction. Times are naive UTC.
+
+A case "can be reached by ZNS" when it has a sealed phone and no chat that can take it: no
+linked chat, or a linked chat that blocked us (one that opted out with `/stop` gets nothing,
+by ZNS neither).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from storage.db import dialect_insert, is_sqlite
+from storage.errors import translate_errors
+from storage.event_feed import EventForChat
+from storage.models import (
+    Agency,
+    Case,
+    CaseContact,
+    CaseEvent,
+    CaseLink,
+    Chat,
+    Cursor,
+    Procedure,
+    Survey,
+)
+from storage.outbox import OutboxIntent, enqueue
+from storage.surveys import OPEN_SURVEY
+
+cases_t = Case.__table__  # type: ignore[attr-defined]
+contacts_t = CaseContact.__table__  # type: ignore[attr-defined]
+surveys_t = Survey.__table__  # type: ignore[attr-defined]
+links_t = CaseLink.__table__  # type: ignore[attr-defined]
+chats_t = Chat.__table__  # type: ignore[attr-defined]
+events_t = CaseEvent.__table__  # type: ignore[attr-defined]
+procedures_t = Procedure.__table__  # type: ignore[attr-defined]
+agencies_t = Agency.__table__  # type: ignore[attr-defined]
+cursors_t = Cursor.__table__  # type: ignore[attr-defined]
+
+# `TrangThaiHoSo` values after which no notice is sent about the case (domain.md §2).
+ENDED_STATUSES = (3, 7, 8, 10)
+EXTERNAL_ID_LIMIT = 64  # chats.external_id
+DUE_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ZnsCase:
+    """What a ZNS template says about a case (nothing about the applicant)."""
+
+    code: str
+    agency_code: str
+    procedure_name: str
+    agency_name: str
+    returned_at: datetime | None
+    end_event_at: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaseIntent:
+    """A message to a case's ZNS chat (created when needed)."""
+
+    case_code: str
+    kind: str
+    payload: dict[str, Any]
+    not_before: datetime | None = None
+    dedupe_key: str | None = None
+    survey_id: int | None = None
+
+    def to(self, chat_id: int) -> OutboxIntent:
+        return OutboxIntent(
+            chat_id=chat_id,
+            kind=self.kind,
+            payload=self.payload,
+            not_before=self.not_before,
+            dedupe_key=self.dedupe_key,
+            survey_id=self.survey_id,
+        )
+
+
+_CASE_FACTS = (
+    select(
+        cases_t.c.code,
+        cases_t.c.agency_code,
+        procedures_t.c.name.label("procedure_name"),
+        agencies_t.c.name.label("agency_name"),
+        cases_t.c.returned_at,
+        cases_t.c.end_event_at,
+        cases_t.c.finished_at,
+    )
+    .join(procedures_t, procedures_t.c.code == cases_t.c.procedure_code)
+    .join(agencies_t, agencies_t.c.code == cases_t.c.agency_code)
+    .where(cases_t.c.code == bindparam("code"))
+)
+
+
+class ZnsStore:
+    """The ZNS route's reads and writes; one instance per engine."""
+
+    def __init__(self, engine: AsyncEngine, *, channel: str, prefix: str) -> None:
+        self.engine = engine
+        self.channel = channel
+        self.prefix = prefix
+        self._insert = dialect_insert(engine)
+        self._lock_cursor = not is_sqlite(str(engine.url))
+        upsert = self._insert(chats_t).values(
+            channel=channel,
+            external_id=bindparam("external_id"),
+            language="vi",
+            created_at=bindparam("now"),
+            updated_at=bindparam("now"),
+        )
+        self._chat = upsert.on_conflict_do_update(
+            index_elements=["channel", "external_id"],
+            set_={"updated_at": upsert.excluded.updated_at},
+        ).returning(chats_t.c.id, chats_t.c.blocked_at)
+        zns_chat = chats_t.alias("zns_chat")
+        self._zns_chat_open = or_(zns_chat.c.id.is_(None), zns_chat.c.blocked_at.is_(None))
+        self._with_zns_chat = and_(
+            zns_chat.c.channel == channel,
+            zns_chat.c.external_id == literal(prefix, String) + cases_t.c.code,
+        )
+        self._zns_chat = zns_chat
+
+    # -- which cases ---------------------------------------------------------------------
+
+    def _reachable(self) -> list[ColumnElement[bool]]:
+        """Conditions (over cases, contacts, links, chats) of a case ZNS may reach."""
+        return [
+            contacts_t.c.phone_sealed.is_not(None),
+            or_(
+                links_t.c.case_code.is_(None),
+                and_(chats_t.c.blocked_at.is_not(None), chats_t.c.opted_out.is_(False)),
+            ),
+            func.length(cases_t.c.code) <= EXTERNAL_ID_LIMIT - len(self.prefix),
+        ]
+
+    async def due_surveys(self, statuses: Sequence[int], *, limit: int = DUE_BATCH) -> list[str]:
+        """Cases at a survey status without a survey that ZNS may reach (oldest first)."""
+        stmt = (
+            select(cases_t.c.code)
+            .join(contacts_t, contacts_t.c.case_code == cases_t.c.code)
+            .outerjoin(surveys_t, surveys_t.c.case_code == cases_t.c.code)
+            .outerjoin(links_t, links_t.c.case_code == cases_t.c.code)
+            .outerjoin(chats_t, chats_t.c.id == links_t.c.chat_id)
+            .outerjoin(self._zns_chat, self._with_zns_chat)
+            .where(
+                surveys_t.c.id.is_(None),
+                cases_t.c.status.in_(list(statuses)),
+                self._zns_chat_open,
+                *self._reachable(),
+            )
+            .order_by(cases_t.c.id)
+            .limit(limit)
+        )
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                return [str(row[0]) for row in (await conn.execute(stmt)).all()]
+
+    # -- surveys and messages ------------------------------------------------------------
+
+    async def _chat_of(self, conn: AsyncConnection, case_code: str, now: datetime) -> int | None:
+        """The case's ZNS chat (created on first use); None once it is blocked."""
+        row = (
+            await conn.execute(self._chat, {"external_id": self.prefix + case_code, "now": now})
+        ).one()
+        return None if row.blocked_at is not None else int(row.id)
+
+    async def open_surveys(
+        self,
+        case_codes: Sequence[str],
+        *,
+        version: int,
+        first_code: str,
+        now: datetime,
+        expires_at: datetime,
+        intents_for: Callable[[int, str, int], Sequence[OutboxIntent]],
+    ) -> int:
+        """Open a ZNS survey (source = the channel) for each case on its ZNS chat, in one
+        transaction; `intents_for(survey_id, case_code, chat_id)` gives its first messages.
+        A case that has a survey already (or a blocked ZNS chat) is left alone."""
+        statement = (
+            self._insert(surveys_t)
+            .values(
+                case_code=bindparam("case_code"),
+                chat_id=bindparam("chat_id"),
+                source=self.channel,
+                questionnaire_version=version,
+                status="invited",
+                current_code=first_code,
+                invited_at=now,
+                expires_at=expires_at,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["case_code"])
+            .returning(surveys_t.c.id)
+        )
+        opened = 0
+        with translate_errors():
+            async with self.engine.begin() as conn:
+                intents: list[OutboxIntent] = []
+                for case_code in case_codes:
+                    chat_id = await self._chat_of(conn, case_code, now)
+                    if chat_id is None:
+                        continue
+                    params = {"case_code": case_code, "chat_id": chat_id}
+                    survey_id = (await conn.execute(statement, params)).scalar()
+                    if survey_id is not None:
+                        opened += 1
+                        intents.extend(intents_for(int(survey_id), case_code, chat_id))
+                await enqueue(conn, intents, now=now)
+        return opened
+
+    async def take_over_survey(
+        self,
+        survey_id: int,
+        *,
+        case_code: str,
+        from_chat_id: int,
+        now: datetime,
+        intents_for: Callable[[int], Sequence[OutboxIntent]],
+    ) -> bool:
+        """Move an open survey from a chat that cannot take it to the case's ZNS chat and
+        queue `intents_for(zns chat id)`; False if the survey moved on meanwhile (another
+        chat, finished) or the ZNS chat is blocked."""
+        with translate_errors():
+            async with self.engine.begin() as conn:
+                chat_id = await self._chat_of(conn, case_code, now)
+                if chat_id is None:
+                    return False
+                moved = await conn.execute(
+                    update(surveys_t)
+                    .where(
+                        surveys_t.c.id == survey_id,
+                        surveys_t.c.case_code == case_code,
+                        surveys_t.c.chat_id == from_chat_id,
+                        surveys_t.c.status.in_(OPEN_SURVEY),
+                    )
+                    .values(chat_id=chat_id, source=self.channel, updated_at=now)
+                )
+                if moved.rowcount != 1:
+                    await conn.rollback()
+                    return False
+                await enqueue(conn, intents_for(chat_id), now=now)
+        return True
+
+    async def queue(self, intents: Sequence[CaseIntent], *, now: datetime) -> int:
+        """Queue messages to cases' ZNS chats (created when needed; a blocked one gets
+        nothing); how many rows were added."""
+        with translate_errors():
+            async with self.engine.begin() as conn:
+                return await self._queue(conn, intents, now)
+
+    async def _queue(
+        self, conn: AsyncConnection, intents: Sequence[CaseIntent], now: datetime
+    ) -> int:
+        chats: dict[str, int | None] = {}
+        rows: list[OutboxIntent] = []
+        for intent in intents:
+            if intent.case_code not in chats:
+                chats[intent.case_code] = await self._chat_of(conn, intent.case_code, now)
+            chat_id = chats[intent.case_code]
+            if chat_id is not None:
+                rows.append(intent.to(chat_id))
+        return await enqueue(conn, rows, now=now)
+
+    async def case_facts(self, case_code: str) -> ZnsCase | None:
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                row = (await conn.execute(_CASE_FACTS, {"code": case_code})).first()
+        return None if row is None else ZnsCase(**row._mapping)
+
+    # -- notices ---------------------------------------------------------------------------
+
+    async def start_cursor(self, cursor: str) -> None:
+        """Create the notices' cursor at the newest event if it does not exist yet: turning
+        ZNS on does not send notices about what happened before."""
+        # `WHERE true`: SQLite cannot tell `INSERT … SELECT … ON CONFLICT` apart without it.
+        newest = select(literal(cursor, String), func.coalesce(func.max(events_t.c.id), 0)).where(
+            true()
+        )
+        stmt = (
+            self._insert(cursors_t)
+            .from_select(["name", "position"], newest)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        with translate_errors():
+            async with self.engine.begin() as conn:
+                await conn.execute(stmt)
+
+    async def consume_events(
+        self,
+        *,
+        cursor: str,
+        limit: int,
+        build: Callable[[list[EventForChat]], Sequence[CaseIntent]],
+        now: datetime,
+    ) -> int:
+        """Feed the inbox events after `cursor` of cases ZNS may reach (and not ended) to
+        `build`, queue what it returns and move the cursor, in one transaction; how many
+        events were read. The events' `chat_id` is 0: the ZNS chat is made only for a case
+        that gets a message."""
+        window = (
+            select(events_t.c.id)
+            .where(events_t.c.id > bindparam("position"))
+            .order_by(events_t.c.id)
+            .limit(bindparam("limit"))
+            .subquery("window")
+        )
+        events = (
+            select(
+                events_t.c.id.label("event_id"),
+                events_t.c.case_code,
+                events_t.c.status.label("event_status"),
+                events_t.c.payload,
+                cases_t.c.status.label("case_status"),
+                cases_t.c.received_at,
+                cases_t.c.promised_at,
+                cases_t.c.promised_new_at,
+                cases_t.c.due_at,
+                cases_t.c.processing_unit,
+                procedures_t.c.name.label("procedure_name"),
+                agencies_t.c.name.label("agency_name"),
+                literal(None, String).label("applicant_name"),
+                literal(0).label("chat_id"),
+            )
+            .join(cases_t, cases_t.c.code == events_t.c.case_code)
+            .join(contacts_t, contacts_t.c.case_code == cases_t.c.code)
+            .join(procedures_t, procedures_t.c.code == cases_t.c.procedure_code)
+            .join(agencies_t, agencies_t.c.code == cases_t.c.agency_code)
+            .outerjoin(links_t, links_t.c.case_code == cases_t.c.code)
+            .outerjoin(chats_t, chats_t.c.id == links_t.c.chat_id)
+            .where(
+                events_t.c.id > bindparam("position"),
+                events_t.c.id <= bindparam("end"),
+                cases_t.c.status.not_in(ENDED_STATUSES),
+                *self._reachable(),
+            )
+            .order_by(events_t.c.id)
+        )
+        with translate_errors():
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    self._insert(cursors_t)
+                    .values(name=cursor, position=0)
+                    .on_conflict_do_nothing(index_elements=["name"])
+                )
+                position_stmt = select(cursors_t.c.position).where(cursors_t.c.name == cursor)
+                if self._lock_cursor:
+                    position_stmt = position_stmt.with_for_update()
+                position = int((await conn.execute(position_stmt)).scalar_one())
+                params = {"position": position, "limit": limit}
+                seen, end = (
+                    await conn.execute(select(func.count(), func.max(window.c.id)), params)
+                ).one()
+                if not seen:
+                    return 0
+                rows = (await conn.execute(events, {"position": position, "end": end})).all()
+                found = [EventForChat(**row._mapping) for row in rows]
+                if found:
+                    await self._queue(conn, build(found), now)
+                await conn.execute(
+                    update(cursors_t).where(cursors_t.c.name == cursor).values(position=end)
+                )
+        return int(seen)
+
+
+__all__ = ["DUE_BATCH", "ENDED_STATUSES", "CaseIntent", "ZnsCase", "ZnsStore"]
