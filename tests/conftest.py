@@ -46,7 +46,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "log_format": "text",
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 def sqlite_url(directory: Path) -> str:
