@@ -29,8 +29,25 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is at the time of the record (not the stream of the
+    moment logging was configured, which a test harness or a daemoniser may have closed),
+    unless a stream was set on purpose (`setStream`)."""
+
+    _chosen: object = None
+
+    @property
+    def stream(self) -> object:
+        return sys.stderr if self._chosen is None else self._chosen
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        # StreamHandler.__init__ sets sys.stderr itself: that one stays "whatever it is".
+        self._chosen = None if value is sys.stderr else value
+
+
 def configure(level: str = "INFO", fmt: str = "json") -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

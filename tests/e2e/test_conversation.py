@@ -22,6 +22,7 @@ LIKERT_VI = ["Rất không hài lòng", "Không hài lòng", "Bình thường", 
 LIKERT_EN = ["Very dissatisfied", "Dissatisfied", "Neutral", "Satisfied", "Very satisfied"]
 ALREADY_ANSWERED = "Câu hỏi này đã được trả lời."
 SURVEY_CLOSED = "Khảo sát này đã kết thúc."
+SURVEY_ANSWERED = "Hồ sơ này đã được đánh giá rồi. Cảm ơn Ông/Bà!"
 USE_BUTTONS = "Vui lòng trả lời bằng các nút bên dưới câu hỏi."
 MEDIA = "Xin lỗi, bot chỉ nhận câu trả lời bằng nút bấm hoặc tin nhắn chữ."
 
@@ -290,7 +291,7 @@ async def test_comment_length_limit_then_thanks(serve: Serve, telegram: FakeTele
 
     # A finished survey: a press on an old question only gets a short notice.
     old = await press(telegram, chat, first, "", data=first_data)
-    assert old.get("text") in (SURVEY_CLOSED, ALREADY_ANSWERED)
+    assert old.get("text") in (SURVEY_ANSWERED, ALREADY_ANSWERED)
     await assert_silent(telegram, chat, 1.5)
     assert await survey_of(service, "HS-CM") == {"status": "completed", "answers": 11}
 
