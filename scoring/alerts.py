@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -72,6 +72,19 @@ def _clean(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return value
     return None if value is None or pd.isna(value) else value
+
+
+def flags_alert(answers: Iterable[tuple[str, int | None]], threshold: int = 2) -> bool:
+    """Whether one survey's (topic, value) answers make it a low-score response: the rule of
+    `low_score_responses`, without a frame (a single completed survey, checked at once)."""
+    for topic, value in answers:
+        if value is None:
+            continue
+        if topic in LIKERT_TOPICS and 1 <= value <= threshold:
+            return True
+        if topic in (MONEY_ASKED, HARASSMENT) and value == YES:
+            return True
+    return False
 
 
 def low_score_responses(answers: pd.DataFrame, threshold: int = 2) -> pd.DataFrame:

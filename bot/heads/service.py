@@ -22,7 +22,7 @@ from bot.clock import Clock
 from bot.heads.recipients import Recipients
 from bot.survey.forms import FormCache
 from scheduler.workdays import WorkCalendar
-from scoring.alerts import low_score_responses
+from scoring.alerts import flags_alert, low_score_responses
 from storage.alerts import AlertStore
 from storage.outbox import OutboxIntent
 from storage.surveys import SurveyStore
@@ -71,6 +71,15 @@ class AlertService:
         if found is None or not answers:
             return None
         form = await self.forms.get(found[0].version)
+        topics = {
+            answer["question_code"]: (
+                q.topic if (q := form.question(answer["question_code"])) else ""
+            )
+            for answer in answers
+        }
+        # Most responses are not low: tell at once, without building a frame.
+        if not flags_alert((topics[a["question_code"]], a["value_int"]) for a in answers):
+            return None
         rows = []
         for answer in answers:
             question = form.question(answer["question_code"])

@@ -184,7 +184,11 @@ async def answer(request: web.Request) -> web.StreamResponse:
         return _html(bad_form_page(lang), status=415)
     if request.content_length is not None and request.content_length > MAX_BODY:
         return _html(bad_form_page(lang), status=413)
-    body = await request.read()
+    try:
+        body = await request.read()
+    except (web.RequestPayloadError, ConnectionError):
+        # The citizen's phone dropped the connection mid-upload: nothing was recorded.
+        return _html(bad_form_page(lang), status=400)
     if len(body) > MAX_BODY:
         return _html(bad_form_page(lang), status=413)
     try:
