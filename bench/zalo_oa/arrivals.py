@@ -1,16 +1,20 @@
 """What the stub OA API saw during a fan-out: invitations per user, their arrival rate, the
-calls it refused on purpose, and the most calls that arrived in any second.
+calls it refused on purpose (and which to refuse), and the most calls that arrived in any
+second; when the outbox queued the invitations.
 
 Times are the stub's `time.monotonic()` at the arrival of each call (seconds).
 """
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from bench.fanout.stats import max_in_window, rate
+from bench.zalo_oa.common import as_datetime
 
 
 def _ok(call: dict[str, Any]) -> bool:
@@ -109,4 +113,33 @@ def analyse(
         "messages_to_other_users": len(others),
         "unexpected_errors": dict(errors),
         "per_second": per_second(times),
+    }
+
+
+def fault_plan(n: int, rate_limited: int, unavailable: int) -> dict[str, list[int]]:
+    """Which message calls are refused: -32 among the first 15 % (their retry 30 s later then
+    still falls inside the fan-out), 503 anywhere; fixed by a seed, disjoint."""
+    rng = random.Random(7)
+    early = rng.sample(range(max(rate_limited, int(n * 0.15))), rate_limited)
+    rest = [i for i in range(n) if i not in set(early)]
+    return {"rate_limited": sorted(early), "unavailable": sorted(rng.sample(rest, unavailable))}
+
+
+def enqueued(
+    rows: list[tuple[Any, ...]], limit: int, clocks: tuple[float, datetime]
+) -> dict[str, Any]:
+    """When the invitations were queued (the outbox rows' own `created_at`, naive UTC): if
+    the last one was queued well before n/limit seconds, the dispatcher always had work.
+    `clocks` is one instant on `time.monotonic()` and on naive UTC, to place the last one on
+    the stub's clock."""
+    times = sorted(t for t in (as_datetime(r[0]) for r in rows) if t is not None)
+    if not times:
+        return {}
+    span = (times[-1] - times[0]).total_seconds()
+    mono, wall = clocks
+    return {
+        "rows": len(times),
+        "all_queued_after_s": round(span, 2),
+        "ideal_send_s": round(len(times) / limit, 2),
+        "last_queued_monotonic": mono + (times[-1] - wall).total_seconds(),
     }

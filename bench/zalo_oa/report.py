@@ -125,6 +125,7 @@ def webhook_markdown(result: dict[str, Any]) -> str:
             f"| outbox rows by status | {svc['outbox']} |",
             f"| service log | {svc['service_log'].get('error_lines', '–')} error lines, "
             f"{svc['service_log'].get('warning_lines', '–')} warning lines |",
+            f"| SIGTERM → exit | {_f(svc.get('stop_s'))} s |",
         ]
     lines += ["", "| check | measured | met |", "|---|---|---|"]
     for check in result.get("checks", []):

@@ -80,12 +80,17 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--act-wait",
         type=float,
-        help="seconds to wait after the load for the service to act on every event (60; quick 15)",
+        help="seconds to wait after the load for the service to act on every event (60; quick 5)",
     )
     parser.add_argument(
         "--quiet-wait",
         type=float,
         help="seconds to wait for a ≥ 85%% idle machine before each target (15; quick 2)",
+    )
+    parser.add_argument(
+        "--stop-wait",
+        type=float,
+        help="seconds the service may take to stop after SIGTERM before SIGKILL (20; quick 5)",
     )
     parser.add_argument("--pg-admin", default=DEFAULT_ADMIN_DSN)
     parser.add_argument(
@@ -103,7 +108,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if args.quiet_wait is None:
         args.quiet_wait = 2.0 if args.quick else 15.0
     if args.act_wait is None:
-        args.act_wait = 15.0 if args.quick else 60.0
+        args.act_wait = 5.0 if args.quick else 60.0
+    if args.stop_wait is None:
+        args.stop_wait = 5.0 if args.quick else 20.0
     if args.warmup + args.duration > 240:
         parser.error("warm-up + duration must stay under 240 s")
     return args
@@ -178,7 +185,9 @@ async def service(
                 replies = await stub.calls(calls0)
                 outbox = await query(db, "SELECT status, count(*) FROM outbox GROUP BY status")
             finally:
-                child.stop()
+                stopping = time.monotonic()
+                child.stop(timeout=args.stop_wait)
+                stop_s = time.monotonic() - stopping
             problems = log_problems(child)
     finally:
         stub_child.stop()
@@ -191,6 +200,7 @@ async def service(
         "replies_ok": sum(1 for c in replies if c["status"] == 200 and c["error"] == 0),
         "outbox": {str(status): int(count) for status, count in outbox},
         "service_log": problems,
+        "stop_s": round(stop_s, 1),
     }
 
 
