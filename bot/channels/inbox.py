@@ -24,6 +24,8 @@ from storage.channel_events import ChannelEventStore, StoredEvent
 from storage.errors import StorageError
 
 log = logging.getLogger(__name__)
+LATE_WRITE_TRIES = 12  # a write the platform was already answered for: about a minute of tries
+MAX_WORKERS = 8  # users acted on at once: more only crowds the database the webhook writes to
 Handler = Callable[[StoredEvent], Awaitable[None]]
 Accepted = Literal["new", "duplicate", "pending"]
 
@@ -35,6 +37,7 @@ class InboxCounts:
     new: int = 0
     duplicate: int = 0
     late_store: int = 0  # answered before the write finished
+    lost: int = 0  # answered, then refused by the database however often it was tried
     handled: int = 0
     failed: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
@@ -67,6 +70,7 @@ class EventInbox:
         self._sweeper: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
+        self._slots = asyncio.Semaphore(MAX_WORKERS)
         self.counts = InboxCounts()
 
     # -- taking events ---------------------------------------------------------------------
@@ -79,16 +83,14 @@ class EventInbox:
         done). A database that refuses the write raises `StorageError`."""
         self.counts.by_kind[kind] = self.counts.by_kind.get(kind, 0) + 1
         body = {**body, "_user": user}
-        write = asyncio.create_task(
-            self._store.store(
-                self._channel, dedupe_key=dedupe_key, kind=kind, body=body, now=self._now()
-            )
-        )
+        answered = asyncio.Event()
+        write = asyncio.create_task(self._persist(dedupe_key, kind, body, answered))
         self._writes.add(write)
         write.add_done_callback(self._written(user))
         try:
             event_id = await asyncio.wait_for(asyncio.shield(write), self._deadline)
         except TimeoutError:
+            answered.set()
             self.counts.late_store += 1
             log.warning("inbox: slow write, answered first", extra={"channel": self._channel})
             return "pending"
@@ -97,6 +99,32 @@ class EventInbox:
             return "duplicate"
         self.counts.new += 1
         return "new"
+
+    async def _persist(
+        self, dedupe_key: str, kind: str, body: dict[str, Any], answered: asyncio.Event
+    ) -> int | None:
+        """Store the event. Before the platform was answered a refusal is raised (the
+        webhook answers 503 and the platform sends again); after it, nobody will send it
+        again, so the write is retried with backoff."""
+        delay = 0.2
+        for attempt in range(1, LATE_WRITE_TRIES + 1):
+            try:
+                return await self._store.store(
+                    self._channel, dedupe_key=dedupe_key, kind=kind, body=body, now=self._now()
+                )
+            except StorageError as exc:
+                if not answered.is_set():
+                    raise
+                if attempt == LATE_WRITE_TRIES:
+                    self.counts.lost += 1
+                    log.error(
+                        "inbox: an answered event could not be stored",
+                        extra={"channel": self._channel, "kind": kind, "error": str(exc)},
+                    )
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+        return None
 
     def _written(self, user: str) -> Callable[[asyncio.Task[int | None]], None]:
         def done(write: asyncio.Task[int | None]) -> None:
@@ -127,9 +155,10 @@ class EventInbox:
         try:
             while queue:
                 event_id = queue.popleft()
-                claimed = await self._claim(ids=[event_id])
-                for event in claimed:
-                    await self._run(event)
+                async with self._slots:
+                    claimed = await self._claim(ids=[event_id])
+                    for event in claimed:
+                        await self._run(event)
         finally:
             self._queues.pop(user, None)
             self._workers.pop(user, None)

@@ -177,6 +177,11 @@ class ZaloOAService:
         yield Sample("zalo_oa_events_handled", "OA events acted on", inbox.handled)
         yield Sample("zalo_oa_events_failed", "OA events whose handling failed", inbox.failed)
         yield Sample(
+            "zalo_oa_events_lost",
+            "OA events answered 200 that the database refused however often it was tried",
+            inbox.lost,
+        )
+        yield Sample(
             "zalo_oa_billable_replies",
             "OA replies sent 48 h-7 d after the user's last interaction (this process)",
             self.channel.billable_sent,

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.channels.inbox import EventInbox
 from storage.channel_events import MAX_ATTEMPTS, ChannelEventStore, StoredEvent
 from storage.db import create_engine
-from storage.errors import StorageError
+from storage.errors import StorageError, StorageUnavailable
 
 CHANNEL = "zalo_bot"
 START = datetime(2026, 10, 5, 3, 0)
@@ -251,3 +251,33 @@ async def test_a_slow_write_is_answered_pending_by_the_deadline_and_still_acted_
     assert inbox.counts.late_store == 1
     assert await store.pending_count(CHANNEL) == 0
     assert await accept(inbox, 1) == "duplicate", "the late write stored it"
+
+
+class RefusingOnce(ChannelEventStore):
+    """The real store, whose database refuses the first write once `opened` is set (a
+    connection lost or a pool drained at the worst moment): the write waits for `opened`."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine)
+        self.opened = asyncio.Event()
+        self.refusals = 1
+
+    async def store(self, channel: str, **fields: object) -> int | None:  # type: ignore[override]
+        await self.opened.wait()
+        if self.refusals:
+            self.refusals -= 1
+            raise StorageUnavailable("connection pool exhausted")
+        return await super().store(channel, **fields)  # type: ignore[arg-type]
+
+
+async def test_a_write_refused_after_the_answer_is_tried_again_and_acted_on(
+    engine: AsyncEngine,
+) -> None:
+    store, handler, clock = RefusingOnce(engine), Handler(), StepClock()
+    inbox = inbox_for(store, handler, clock, ack_deadline=0.1)
+    assert await accept(inbox, 1) == "pending", "answered by the deadline"
+    store.opened.set()
+    assert await inbox.drain()
+    assert handler.finished == ["1"], "the platform will not send it again: nothing is lost"
+    assert (inbox.counts.late_store, inbox.counts.lost) == (1, 0)
+    assert await store.pending_count(CHANNEL) == 0
