@@ -23,6 +23,7 @@ from typing import Any
 import aiohttp
 
 from bot.channels.base import Failed, RetryLater, SendOutcome, Sent
+from bot.zalo_oa import wire
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ class OAClient:
         if "json" in request:
             request["data"] = json.dumps(request.pop("json"), ensure_ascii=False).encode("utf-8")
         status, body = await self._post(self._api + path, headers=headers, **request)
-        error = _error_code(body)
+        error = wire.error_code(body)
         message = str(body.get("message") or body.get("error_name") or "")
         if status != 200:
             return ApiAnswer(error or HTTP_REFUSED, message or f"HTTP {status}", status=status)
@@ -181,7 +182,7 @@ class OAClient:
         status, body = await self._post(
             self._oauth + OAUTH_PATH, headers={"secret_key": self._app_secret}, data=form
         )
-        error = _error_code(body)
+        error = wire.error_code(body)
         reason = str(body.get("error_name") or body.get("message") or "")[:200]
         if status != 200:
             raise RefreshRefused(error or HTTP_REFUSED, reason or f"HTTP {status}")
@@ -194,40 +195,10 @@ class OAClient:
 
     async def _post(self, url: str, **request: Any) -> tuple[int, dict[str, Any]]:
         """POST; (status, JSON body) of any 2xx/4xx answer. Transient failures raise."""
-        path = url.split("://", 1)[-1].partition("/")[2]
-        try:
-            async with self._http().post(url, **request) as response:
-                status = response.status
-                raw = await response.read()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            log.info("zalo oa call failed", extra={"path": path, "error": type(exc).__name__})
-            raise ZaloOAUnavailable(f"/{path}: {type(exc).__name__}") from exc
-        if status >= 500 or status == 429:
-            log.info("zalo oa call failed", extra={"path": path, "status": status})
-            raise ZaloOAUnavailable(f"/{path}: HTTP {status}")
-        try:
-            body = json.loads(raw.decode("utf-8")) if raw else {}
-        except (UnicodeDecodeError, ValueError):
-            body = None
-        if not isinstance(body, dict):
-            if status == 200:
-                raise ZaloOAUnavailable(f"/{path}: an unreadable answer")
-            body = {}
-        return status, body
-
-
-def _error_code(body: dict[str, Any]) -> int | None:
-    value = body.get("error")
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            return None
-    return None
+        path = "/" + url.split("://", 1)[-1].partition("/")[2]
+        return await wire.call(
+            self._http(), "POST", url, path=path, unavailable=ZaloOAUnavailable, **request
+        )
 
 
 def _seconds(value: Any) -> int:

@@ -22,6 +22,8 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from bot.zalo_oa import wire
+
 log = logging.getLogger(__name__)
 
 SEND_PATH = "/message/template"
@@ -86,7 +88,10 @@ class ZnsAnswer:
         raw = self.data.get("quota")
         if not isinstance(raw, dict):
             return None
-        daily, remaining = _int(raw.get("dailyQuota")), _int(raw.get("remainingQuota"))
+        daily, remaining = (
+            wire.as_int(raw.get("dailyQuota")),
+            wire.as_int(raw.get("remainingQuota")),
+        )
         if daily is None or remaining is None:
             return None
         return Quota(daily, remaining)
@@ -157,7 +162,7 @@ class ZnsClient:
                 headers={"Content-Type": "application/json"},
             )
         )
-        error, message = _error_code(answer), _message(answer)
+        error, message = wire.error_code(answer), _message(answer)
         if status != 200:
             return ZnsAnswer(error or HTTP_REFUSED, message or f"HTTP {status}", status=status)
         if error is None:
@@ -181,7 +186,7 @@ class ZnsClient:
         status, answer = await self._with_token(
             lambda token: self._request("GET", RATING_PATH, token, params=params)
         )
-        error, message = _error_code(answer), _message(answer)
+        error, message = wire.error_code(answer), _message(answer)
         if status != 200:
             return RatingPage(error or HTTP_REFUSED, message or f"HTTP {status}", status=status)
         if error is None:
@@ -192,7 +197,7 @@ class ZnsClient:
         data = data if isinstance(data, dict) else {}
         rows = data.get("data")
         rows = [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
-        return RatingPage(0, message, _int(data.get("total")) or len(rows), rows)
+        return RatingPage(0, message, wire.as_int(data.get("total")) or len(rows), rows)
 
     async def _with_token(
         self, call: Callable[[str], Awaitable[tuple[int, dict[str, Any]]]]
@@ -201,7 +206,7 @@ class ZnsClient:
         Zalo refuses it (-124)."""
         token = await self._tokens.access_token()
         status, answer = await call(token)
-        if status == 200 and _error_code(answer) == INVALID_TOKEN:
+        if status == 200 and wire.error_code(answer) == INVALID_TOKEN:
             self.token_retries += 1
             status, answer = await call(await self._tokens.renew(token))
         return status, answer
@@ -211,44 +216,15 @@ class ZnsClient:
     ) -> tuple[int, dict[str, Any]]:
         """(status, JSON body) of any 2xx/4xx answer. Transient failures raise."""
         headers = {"access_token": access_token, **request.pop("headers", {})}
-        try:
-            async with self._http().request(
-                method, self._base + path, headers=headers, **request
-            ) as response:
-                status = response.status
-                raw = await response.read()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            log.info("zns call failed", extra={"path": path, "error": type(exc).__name__})
-            raise ZnsUnavailable(f"{path}: {type(exc).__name__}") from exc
-        if status >= 500 or status == 429:
-            log.info("zns call failed", extra={"path": path, "status": status})
-            raise ZnsUnavailable(f"{path}: HTTP {status}")
-        try:
-            body = json.loads(raw.decode("utf-8")) if raw else {}
-        except (UnicodeDecodeError, ValueError):
-            body = None
-        if not isinstance(body, dict):
-            if status == 200:
-                raise ZnsUnavailable(f"{path}: an unreadable answer")
-            body = {}
-        return status, body
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def _error_code(body: dict[str, Any]) -> int | None:
-    return _int(body.get("error"))
+        return await wire.call(
+            self._http(),
+            method,
+            self._base + path,
+            path=path,
+            unavailable=ZnsUnavailable,
+            headers=headers,
+            **request,
+        )
 
 
 def _message(body: dict[str, Any]) -> str:
