@@ -9,6 +9,10 @@ paced by its defaults (30/s per bot, 3 at once then 1/s per chat). Every other t
 that still enforces limits, but the ones the service is configured with here
 (`TELEGRAM_CHAT_BURST=CHAT_BURST`): a survey or a dialog then runs at the speed of the process,
 not at one message a second, and `telegram.violations == []` still checks the pacing.
+
+Databases: an end-to-end test runs on SQLite only, unless marked `both_databases` (its
+behaviour depends on the database: concurrent claims, restarts, kills, redeliveries); what the
+product stores and reads on PostgreSQL is covered by the integration tests, which run on both.
 """
 
 from __future__ import annotations
@@ -30,6 +34,23 @@ from tests.support import API_TOKEN, SECRET, bearer, signed
 MORNING = "2026-10-05T10:00:00+07:00"
 # Messages a chat may take at once outside `flood_limits` tests (then one a second, as Telegram).
 CHAT_BURST = 60
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the PostgreSQL run of end-to-end tests not marked `both_databases`."""
+    here = Path(__file__).parent
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        single = item.get_closest_marker("both_databases") is None
+        if single and params.get("database_kind") == "postgres" and here in item.path.parents:
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture

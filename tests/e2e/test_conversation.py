@@ -183,6 +183,7 @@ async def test_low_score_asks_why_high_score_does_not(serve: Serve, telegram: Fa
     assert telegram.violations == []
 
 
+@pytest.mark.both_databases
 async def test_double_press_records_one_answer(serve: Serve, telegram: FakeTelegram) -> None:
     service = await serve()
     chat = 8201

@@ -291,6 +291,7 @@ async def test_blocked_chat_gets_nothing_more_and_survey_stays_invited(
     assert await stop(service) == 0
 
 
+@pytest.mark.both_databases
 async def test_429_storm_every_chat_gets_exactly_one_invitation(
     bot_service: ServiceFactory, telegram: FakeTelegram, clock: Clock, database_url: str
 ) -> None:
@@ -371,6 +372,7 @@ async def test_5xx_and_timeouts_are_retried_with_backoff(
     assert await stop(service) == 0
 
 
+@pytest.mark.both_databases
 async def test_survey_resumes_after_restart_on_its_questionnaire_version(
     bot_service: ServiceFactory, telegram: FakeTelegram, clock: Clock, database_url: str
 ) -> None:
@@ -445,6 +447,7 @@ async def test_survey_resumes_after_restart_on_its_questionnaire_version(
     assert await stop(service) == 0
 
 
+@pytest.mark.both_databases
 async def test_kill_9_during_fan_out_loses_nothing(
     bot_service: ServiceFactory, telegram: FakeTelegram, clock: Clock, database_url: str
 ) -> None:
@@ -617,6 +620,7 @@ async def test_webhook_never_answers_5xx_to_a_body_that_is_not_an_update(
     assert all(400 <= status < 500 for status in answers.values()), answers
 
 
+@pytest.mark.both_databases
 async def test_sigterm_during_fan_out_exits_cleanly_and_loses_nothing(
     bot_service: ServiceFactory, telegram: FakeTelegram, clock: Clock, database_url: str
 ) -> None:

@@ -29,6 +29,7 @@ def service(empty_database_url: str, tmp_path: Path) -> Iterator[ServiceProcess]
         yield process
 
 
+@pytest.mark.both_databases
 async def test_events_posted_over_http_are_read_back(service: ServiceProcess) -> None:
     lifecycle = [
         dossier(TrangThaiHoSo=2, ThoiDiemXuLy="20261001083000"),

@@ -12,6 +12,7 @@ pytestmark = pytest.mark.e2e
 CITIZEN = 7001
 
 
+@pytest.mark.both_databases
 async def test_intake_link_survey_completed(
     bot_service: ServiceFactory, telegram: FakeTelegram
 ) -> None:

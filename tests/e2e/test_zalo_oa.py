@@ -133,6 +133,7 @@ async def survey_by_typing(fake: FakeZaloOA, user: str, question: OaSentMessage)
     assert THANKS in (thanks.text or ""), thanks
 
 
+@pytest.mark.both_databases
 async def test_a_survey_by_taps_and_one_by_typing_are_completed(
     oa_service: Services, zalo_oa: FakeZaloOA
 ) -> None:
@@ -191,6 +192,7 @@ async def test_a_forged_event_is_refused_and_changes_nothing(
     assert zalo_oa.messages_to(CITIZEN) == [helped]
 
 
+@pytest.mark.both_databases
 async def test_a_redelivered_event_is_acted_on_once(
     oa_service: Services, zalo_oa: FakeZaloOA
 ) -> None:
@@ -256,6 +258,7 @@ async def test_no_survey_is_sent_into_a_closed_reply_window(
 # -- 7: the token pair across a restart ----------------------------------------------------
 
 
+@pytest.mark.both_databases
 async def test_a_restart_after_a_token_refresh_uses_the_stored_new_pair(
     oa_service: Services, zalo_oa: FakeZaloOA
 ) -> None:

@@ -179,6 +179,7 @@ async def test_a_rating_whose_webhook_was_lost_is_found_by_the_poll(
 # -- 3: the same rating twice ------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 async def test_the_same_rating_delivered_twice_is_one_response(
     oa_service: Services, zalo_oa: FakeZaloOA, zns: FakeZaloZNS, oa_clock: ZaloClock
 ) -> None:
@@ -241,13 +242,14 @@ async def test_with_the_quota_spent_nothing_goes_out_until_the_next_day(
 
 
 async def _tried_zns_rows(database: str, count: int) -> list[Any]:
-    """The ZNS outbox rows (status, last error), once `count` of them were tried."""
+    """The ZNS outbox rows (status, last error), once `count` of them were tried and settled."""
     found = await rows(
         database,
         "SELECT o.status, o.last_error, o.attempts FROM outbox o"
         " JOIN chats c ON c.id = o.chat_id WHERE c.channel = 'zns' ORDER BY o.id",
     )
-    return found if sum(row[2] > 0 for row in found) >= count else []
+    tried = [row for row in found if row[2] > 0 and row[0] != "sending"]
+    return found if len(tried) >= count else []
 
 
 # -- 5: the phone number is never kept in clear -------------------------------------------------
