@@ -244,25 +244,24 @@ class WebSurveyStore:
         answers: Sequence[AnswerRow],
         answered_at: datetime,
     ) -> bool:
-        """Insert each answer; False as soon as one was already there (answered meanwhile)."""
-        for answer in answers:
-            inserted = (
-                await conn.execute(
-                    self._answer,
-                    {
-                        "survey_id": survey_id,
-                        "question_code": answer.question_code,
-                        "value_int": answer.value_int,
-                        "value_text": answer.value_text,
-                        "choices": None if answer.choices is None else list(answer.choices),
-                        "skipped": answer.skipped,
-                        "answered_at": answered_at,
-                    },
-                )
-            ).scalar()
-            if inserted is None:
-                return False
-        return True
+        """Insert the answers in one statement (SQLAlchemy's "insert many values": one
+        round trip); False when one was already there (answered meanwhile)."""
+        if not answers:
+            return True
+        rows = [
+            {
+                "survey_id": survey_id,
+                "question_code": answer.question_code,
+                "value_int": answer.value_int,
+                "value_text": answer.value_text,
+                "choices": None if answer.choices is None else list(answer.choices),
+                "skipped": answer.skipped,
+                "answered_at": answered_at,
+            }
+            for answer in answers
+        ]
+        inserted = (await conn.execute(self._answer, rows)).all()
+        return len(inserted) == len(rows)
 
 
 __all__ = ["WEB_SOURCE", "WebCaseState", "WebSurveyRow", "WebSurveyStore"]
