@@ -60,6 +60,14 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create the async engine with the settings each backend needs."""
     if is_sqlite(url):
         _ensure_sqlite_file(url)
+        # One connection: SQLite takes one writer at a time, and writers on several connections
+        # wait in its busy handler (sleeps of up to 100 ms, unfair), so a webhook's one INSERT
+        # could wait seconds behind the workers; on one connection every transaction queues in
+        # arrival order on the pool instead (reads are short: they queue too).
+        database = make_url(url).database
+        if "poolclass" not in kwargs and database and database != ":memory:":
+            kwargs.setdefault("pool_size", 1)
+            kwargs.setdefault("max_overflow", 0)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

@@ -25,7 +25,7 @@ from storage.errors import StorageError
 
 log = logging.getLogger(__name__)
 LATE_WRITE_TRIES = 12  # a write the platform was already answered for: about a minute of tries
-MAX_WORKERS = 8  # users acted on at once: more only crowds the database the webhook writes to
+MAX_WORKERS = 2  # users acted on at once: more only queues on the database the webhook writes to
 Handler = Callable[[StoredEvent], Awaitable[None]]
 Accepted = Literal["new", "duplicate", "pending"]
 
