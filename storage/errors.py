@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 import asyncpg
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 # Raw-driver failures that mean "the database is not available right now".
 _DRIVER_UNAVAILABLE = (
@@ -21,6 +22,7 @@ _DRIVER_UNAVAILABLE = (
     asyncpg.TooManyConnectionsError,
     asyncpg.AdminShutdownError,
     sqlite3.OperationalError,
+    PoolTimeout,  # no pooled connection came free in time (SQLite keeps one)
 )
 
 
