@@ -9,6 +9,7 @@ store and work loses nothing); `done` and `failed` record the outcome.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.batching import GroupCommit
 from storage.channel_models import ChannelEvent
 from storage.db import dialect_insert
 from storage.errors import translate_errors
@@ -36,8 +38,19 @@ class StoredEvent:
     attempts: int
 
 
+@dataclass(frozen=True, slots=True)
+class _Settled:
+    event_id: int
+    now: datetime
+
+
 class ChannelEventStore:
-    """Stores, claims and settles platform events."""
+    """Stores, claims and settles platform events.
+
+    Under load, concurrent `store` calls share one multi-row INSERT and one commit, and so do
+    concurrent `done` calls (`storage.batching.GroupCommit`): a webhook burst costs a few
+    transactions, not one per event. Two stores of the same (channel, dedupe key) never share
+    a batch, so a redelivery that arrives with its original is still told apart."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -53,7 +66,51 @@ class ChannelEventStore:
                 attempts=0,
             )
             .on_conflict_do_nothing(index_elements=["channel", "dedupe_key"])
-            .returning(events_t.c.id)
+            .returning(events_t.c.id, events_t.c.channel, events_t.c.dedupe_key)
+        )
+        self._done = (
+            update(events_t)
+            .where(events_t.c.id == bindparam("event_id"))
+            .values(processed_at=bindparam("now"), claimed_until=None, error=None)
+        )
+        claimed = (
+            events_t.c.id,
+            events_t.c.channel,
+            events_t.c.kind,
+            events_t.c.body,
+            events_t.c.received_at,
+            events_t.c.attempts,
+        )
+        pending = and_(
+            events_t.c.channel == bindparam("b_channel"),
+            events_t.c.processed_at.is_(None),
+            events_t.c.attempts < MAX_ATTEMPTS,
+            or_(events_t.c.claimed_until.is_(None), events_t.c.claimed_until < bindparam("b_now")),
+        )
+
+        def claiming(where: Any) -> Any:
+            chosen = (
+                select(events_t.c.id)
+                .where(pending, where)
+                .order_by(events_t.c.id)
+                .limit(bindparam("limit"))
+                .with_for_update(skip_locked=True)
+            )
+            return (
+                update(events_t)
+                .where(events_t.c.id.in_(chosen.scalar_subquery()))
+                .values(claimed_until=bindparam("until"), attempts=events_t.c.attempts + 1)
+                .returning(*claimed)
+            )
+
+        self._claim_ids = claiming(events_t.c.id.in_(bindparam("ids", expanding=True)))
+        self._claim_before = claiming(events_t.c.received_at < bindparam("before"))
+        self._claim_any = claiming(events_t.c.id.is_not(None))
+        self._stores: GroupCommit[dict[str, Any], int | None] = GroupCommit(
+            self._store_batch, keys=lambda p: ((p["channel"], p["dedupe_key"]),), max_batch=100
+        )
+        self._settles: GroupCommit[_Settled, None] = GroupCommit(
+            self._done_batch, keys=lambda s: (s.event_id,), max_batch=100
         )
 
     async def store(
@@ -67,10 +124,14 @@ class ChannelEventStore:
             "body": body,
             "received_at": now,
         }
+        return await self._stores.submit(params)
+
+    async def _store_batch(self, batch: Sequence[dict[str, Any]]) -> list[int | None]:
         with translate_errors():
             async with self.engine.begin() as conn:
-                row = (await conn.execute(self._insert, params)).first()
-        return None if row is None else int(row[0])
+                rows = (await conn.execute(self._insert, list(batch))).all()
+        stored = {(row[1], row[2]): int(row[0]) for row in rows}
+        return [stored.get((params["channel"], params["dedupe_key"])) for params in batch]
 
     async def claim(
         self,
@@ -84,52 +145,43 @@ class ChannelEventStore:
     ) -> list[StoredEvent]:
         """Unprocessed events of the channel (those in `ids` only, or those received before
         `received_before`, when given), oldest first, each claimed for `lease`."""
-        pending = and_(
-            events_t.c.channel == channel,
-            events_t.c.processed_at.is_(None),
-            events_t.c.attempts < MAX_ATTEMPTS,
-            or_(events_t.c.claimed_until.is_(None), events_t.c.claimed_until < now),
-        )
+        params: dict[str, Any] = {
+            "b_channel": channel,
+            "b_now": now,
+            "until": now + lease,
+            "limit": limit,
+        }
+        if ids is not None and received_before is not None:
+            raise ValueError("claim by ids or by age, not both")
         if ids is not None:
-            pending = and_(pending, events_t.c.id.in_(ids))
-        if received_before is not None:
-            pending = and_(pending, events_t.c.received_at < received_before)
-        chosen = (
-            select(events_t.c.id)
-            .where(pending)
-            .order_by(events_t.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        stmt = (
-            update(events_t)
-            .where(events_t.c.id.in_(chosen.scalar_subquery()))
-            .values(claimed_until=now + lease, attempts=events_t.c.attempts + 1)
-            .returning(
-                events_t.c.id,
-                events_t.c.channel,
-                events_t.c.kind,
-                events_t.c.body,
-                events_t.c.received_at,
-                events_t.c.attempts,
-            )
-        )
+            if not ids:
+                return []
+            stmt, params["ids"] = self._claim_ids, list(ids)
+        elif received_before is not None:
+            stmt, params["before"] = self._claim_before, received_before
+        else:
+            stmt = self._claim_any
         with translate_errors():
             async with self.engine.begin() as conn:
-                rows = (await conn.execute(stmt)).all()
+                rows = (await conn.execute(stmt, params)).all()
         found = [StoredEvent(int(r[0]), r[1], r[2], dict(r[3]), r[4], int(r[5])) for r in rows]
         return sorted(found, key=lambda event: event.id)
 
     async def done(self, event_id: int, *, now: datetime) -> None:
         """The event was acted on."""
-        stmt = (
-            update(events_t)
-            .where(events_t.c.id == event_id)
-            .values(processed_at=now, claimed_until=None, error=None)
-        )
+        await self._settles.submit(_Settled(event_id, now))
+
+    async def _done_batch(self, batch: Sequence[_Settled]) -> list[None]:
+        params = [{"event_id": s.event_id, "now": s.now} for s in batch]
         with translate_errors():
             async with self.engine.begin() as conn:
-                await conn.execute(stmt)
+                await conn.execute(self._done, params)
+        return [None] * len(batch)
+
+    async def drain(self) -> None:
+        """Wait for every store and settlement under way (at shutdown)."""
+        await self._stores.drain()
+        await self._settles.drain()
 
     async def failed(self, event_id: int, error: str) -> None:
         """Acting on the event failed: it goes back to the pool (until `MAX_ATTEMPTS`)."""

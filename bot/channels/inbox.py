@@ -154,9 +154,11 @@ class EventInbox:
         queue = self._queues[user]
         try:
             while queue:
-                event_id = queue.popleft()
                 async with self._slots:
-                    claimed = await self._claim(ids=[event_id])
+                    # Whatever this user sent meanwhile goes in one claim, in arrival order.
+                    ids = list(queue)
+                    queue.clear()
+                    claimed = await self._claim(ids=ids)
                     for event in claimed:
                         await self._run(event)
         finally:

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -111,6 +112,38 @@ async def test_an_event_is_stored_once_and_acted_on_once(store: ChannelEventStor
     assert await store.kinds(CHANNEL) == [("message.text.received", True)]
     assert await store.pending_count(CHANNEL) == 0
     assert (inbox.counts.new, inbox.counts.duplicate, inbox.counts.handled) == (1, 1, 1)
+
+
+async def test_a_burst_shares_its_writes_and_a_redelivery_inside_it_is_acted_on_once(
+    store: ChannelEventStore, engine: AsyncEngine
+) -> None:
+    """Events that arrive together are stored in shared transactions (group commit); a
+    redelivery that arrives alongside its original is still one event, acted on once."""
+    handler, clock = Handler(), StepClock()
+    inbox = inbox_for(store, handler, clock)
+    commits = 0
+
+    def count(*_: object) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(engine.sync_engine, "commit", count)
+    try:
+        answers = await asyncio.gather(
+            *(accept(inbox, n, user=f"u{n % 7}") for n in range(60)),
+            accept(inbox, 5, user="u5"),  # the platform sent event 5 twice at once
+        )
+        stored_with = commits
+        assert await inbox.drain()
+    finally:
+        event.remove(engine.sync_engine, "commit", count)
+    assert sorted(answers).count("new") == 60 and answers.count("duplicate") == 1
+    assert stored_with < 30, f"60 stores took {stored_with} commits"
+    assert sorted(handler.finished, key=int) == [str(n) for n in range(60)]
+    assert await store.pending_count(CHANNEL) == 0
+    for user in range(7):  # each user's events in the order they arrived
+        mine = [int(n) for n in handler.finished if int(n) % 7 == user]
+        assert mine == sorted(mine)
 
 
 async def test_one_users_events_go_in_order_and_others_in_parallel(
