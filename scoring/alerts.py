@@ -87,6 +87,70 @@ def flags_alert(answers: Iterable[tuple[str, int | None]], threshold: int = 2) -
     return False
 
 
+def _number(value: Any) -> float | None:
+    """A stored answer's value as a number (None when missing or not a number)."""
+    value = _clean(value)
+    if value is None or isinstance(value, list | tuple):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def low_score_response(
+    answers: Iterable[Mapping[str, Any]], threshold: int = 2
+) -> dict[str, Any] | None:
+    """One survey's row of `low_score_responses` (a dict with ``LOW_SCORE_COLUMNS``), or None
+    when it is not a low-score response; `answers` are that survey's answers as mappings with
+    the ``ANSWERS`` columns. Plain Python: a single completed survey is checked without a
+    frame, and the frame version applies this same rule to each flagged survey."""
+
+    def when(answer: Mapping[str, Any]) -> tuple[bool, Any]:
+        at = _clean(answer.get(ANSWERED_AT))
+        return (at is None, 0 if at is None else at)
+
+    rows = sorted(answers, key=when)  # answer time order (stable), missing times last
+    low_items: list[tuple[str, int]] = []
+    reasons: list[tuple[str, str]] = []
+    texts: list[str] = []
+    money = harass = False
+    for answer in rows:
+        topic, code = answer.get(TOPIC), str(answer.get(QUESTION_CODE))
+        value = _number(answer.get(VALUE_INT))
+        if topic in LIKERT_TOPICS and value is not None and 1 <= value <= threshold:
+            low_items.append((code, int(value)))
+        elif topic == MONEY_ASKED and value == YES:
+            money = True
+        elif topic == HARASSMENT and value == YES:
+            harass = True
+        elif topic == REASON:
+            picks = answer.get(CHOICES)
+            if isinstance(picks, list | tuple):
+                reasons.extend((code, str(p)) for p in picks)
+        elif topic == SUGGESTION:
+            text = _clean(answer.get(VALUE_TEXT))
+            if text is not None and str(text).strip():
+                texts.append(str(text).strip())
+    if not (low_items or money or harass):
+        return None
+    first = rows[0]
+    times = [at for a in rows if (at := _clean(a.get(ANSWERED_AT))) is not None]
+    return {
+        SURVEY_ID: first.get(SURVEY_ID),
+        CASE_CODE: _clean(first.get(CASE_CODE)),
+        AGENCY_CODE: _clean(first.get(AGENCY_CODE)),
+        PROCEDURE_CODE: _clean(first.get(PROCEDURE_CODE)),
+        OFFICER_NAME: _clean(first.get(OFFICER_NAME)),
+        ANSWERED_AT: max(times) if times else None,
+        LOW_ITEMS: low_items,
+        REASONS: reasons,
+        MONEY_ASKED: money,
+        HARASSMENT: harass,
+        COMMENT: "\n".join(texts) or None,
+    }
+
+
 def low_score_responses(answers: pd.DataFrame, threshold: int = 2) -> pd.DataFrame:
     """One row per survey with a five-level answer ≤ `threshold` or a complaint (see module)."""
     require(answers, [c for c in ANSWERS if c != FACTOR], "answers")
@@ -95,45 +159,13 @@ def low_score_responses(answers: pd.DataFrame, threshold: int = 2) -> pd.DataFra
     money = ((answers[TOPIC] == MONEY_ASKED) & (value == YES)).fillna(False)
     harass = ((answers[TOPIC] == HARASSMENT) & (value == YES)).fillna(False)
     flagged = set(answers.loc[low | money | harass, SURVEY_ID])
-    if not flagged:
-        return pd.DataFrame(columns=list(LOW_SCORE_COLUMNS))
-    mine = answers[answers[SURVEY_ID].isin(flagged)].assign(_low=low, _money=money, _harass=harass)
-    mine = mine.sort_values([SURVEY_ID, ANSWERED_AT], kind="stable")
     rows: list[dict[str, Any]] = []
-    for survey_id, group in mine.groupby(SURVEY_ID, sort=True):
-        first = group.iloc[0]
-        low_rows = group[group["_low"]]
-        reason_rows = group[group[TOPIC] == REASON]
-        reasons: list[tuple[str, str]] = []
-        for code, picks in zip(reason_rows[QUESTION_CODE], reason_rows[CHOICES], strict=True):
-            if isinstance(picks, list | tuple):
-                reasons.extend((str(code), str(p)) for p in picks)
-        comment = None
-        if VALUE_TEXT in group.columns:
-            texts = [
-                str(t).strip()
-                for t in group.loc[group[TOPIC] == SUGGESTION, VALUE_TEXT]
-                if _clean(t) is not None and str(t).strip()
-            ]
-            comment = "\n".join(texts) or None
-        rows.append(
-            {
-                SURVEY_ID: survey_id,
-                CASE_CODE: _clean(first[CASE_CODE]),
-                AGENCY_CODE: _clean(first[AGENCY_CODE]),
-                PROCEDURE_CODE: _clean(first[PROCEDURE_CODE]),
-                OFFICER_NAME: _clean(first[OFFICER_NAME]),
-                ANSWERED_AT: group[ANSWERED_AT].max(),
-                LOW_ITEMS: [
-                    (str(c), int(v))
-                    for c, v in zip(low_rows[QUESTION_CODE], low_rows[VALUE_INT], strict=True)
-                ],
-                REASONS: reasons,
-                MONEY_ASKED: bool(group["_money"].any()),
-                HARASSMENT: bool(group["_harass"].any()),
-                COMMENT: comment,
-            }
-        )
+    if flagged:
+        mine = answers[answers[SURVEY_ID].isin(flagged)]
+        for _, group in mine.groupby(SURVEY_ID, sort=True):
+            row = low_score_response(group.to_dict("records"), threshold)
+            if row is not None:
+                rows.append(row)
     typed = {SURVEY_ID: None, ANSWERED_AT: "datetime64[ns]", MONEY_ASKED: bool, HARASSMENT: bool}
     return pd.DataFrame(
         {

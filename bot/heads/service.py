@@ -16,13 +16,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-import pandas as pd
-
 from bot.clock import Clock
 from bot.heads.recipients import Recipients
 from bot.survey.forms import FormCache
 from scheduler.workdays import WorkCalendar
-from scoring.alerts import flags_alert, low_score_responses
+from scoring.alerts import low_score_response
 from storage.alerts import AlertStore
 from storage.outbox import OutboxIntent
 from storage.surveys import SurveyStore
@@ -77,45 +75,25 @@ class AlertService:
             )
             for answer in answers
         }
-        # Most responses are not low: tell at once, without building a frame.
-        if not flags_alert((topics[a["question_code"]], a["value_int"]) for a in answers):
+        row = low_score_response(
+            {
+                **answer,
+                "survey_id": survey_id,
+                "case_code": case["case_code"],
+                "agency_code": case["agency_code"],
+                "procedure_code": case["procedure_code"],
+                "officer_name": case["officer_name"],
+                "topic": topics[answer["question_code"]],
+            }
+            for answer in answers
+        )
+        if row is None:
             return None
-        rows = []
-        for answer in answers:
-            question = form.question(answer["question_code"])
-            rows.append(
-                {
-                    "survey_id": survey_id,
-                    "case_code": case["case_code"],
-                    "agency_code": case["agency_code"],
-                    "procedure_code": case["procedure_code"],
-                    "officer_name": case["officer_name"],
-                    "question_code": answer["question_code"],
-                    "factor": question.factor if question else None,
-                    "topic": question.topic if question else "",
-                    "value_int": answer["value_int"],
-                    "value_text": answer["value_text"],
-                    "choices": answer["choices"],
-                    "answered_at": answer["answered_at"],
-                }
-            )
-        frame = pd.DataFrame(rows)
-        frame["factor"] = frame["factor"].astype("Int64")
-        frame["value_int"] = frame["value_int"].astype("Int64")
-        low = low_score_responses(frame)
-        if low.empty:
-            return None
-        row = low.iloc[0]
         # Codes and values: each recipient reads them in their own language (the renderer
         # resolves them against the survey's questionnaire version).
         low = [[code, int(value)] for code, value in row["low_items"]]
-        picks = [
-            [code, str(pick)]
-            for code, chosen in row["reasons"]
-            for pick in ([chosen] if isinstance(chosen, str) else (chosen or ()))
-        ]
-        money = bool(row.get("money_asked", False))
-        harass = bool(row.get("harassment", False))
+        picks = [[code, pick] for code, pick in row["reasons"]]
+        money, harass = row["money_asked"], row["harassment"]
         agency_name = await self.store.agency_name(case["agency_code"]) or case["agency_code"]
         payload = {
             "kind": "low_score",
@@ -126,7 +104,7 @@ class AlertService:
             "version": form.version,
             "low": low,
             "reason_picks": picks,
-            "comment": row.get("comment"),
+            "comment": row["comment"],
             "money": money,
             "harass": harass,
         }

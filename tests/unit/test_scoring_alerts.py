@@ -11,6 +11,7 @@ from scoring.alerts import (
     LOW_SCORE_COLUMNS,
     agencies_below_threshold,
     flags_alert,
+    low_score_response,
     low_score_responses,
 )
 
@@ -169,3 +170,24 @@ def test_agencies_below_threshold_uses_n_without_n_min() -> None:
         "A",
         "B",
     ]
+
+
+def test_one_survey_read_without_a_frame_is_its_row_of_the_frame() -> None:
+    frame = answers()
+    expected = low_score_responses(frame).set_index("survey_id")
+    for sid, group in frame.groupby("survey_id"):
+        # Plain rows, as the database gives them: ints and None, not pandas' missing values.
+        rows = [
+            {k: (None if v is pd.NA else v) for k, v in row.items()}
+            for row in group.to_dict("records")
+        ]
+        got = low_score_response(rows)
+        if sid not in expected.index:
+            assert got is None
+            continue
+        assert got is not None and set(got) == set(LOW_SCORE_COLUMNS)
+        want = expected.loc[sid]
+        for column in LOW_SCORE_COLUMNS:
+            if column != "survey_id":
+                assert got[column] == want[column], (sid, column)
+    assert low_score_response([]) is None
