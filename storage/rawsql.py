@@ -50,13 +50,17 @@ class Compiled:
 
 
 def compile_statement(statement: ClauseElement, dialect: Dialect) -> Compiled:
-    """Compile `statement` for `dialect` once: text, parameter order, literals, processors."""
+    """Compile `statement` for `dialect` once: text, parameter order, literals, processors.
+
+    Each parameter's bind processor is its type's implementation for the dialect (a generic
+    `DateTime` has none of its own: on SQLite it is `sqlite.DATETIME`'s, which writes the text
+    SQLAlchemy writes, so rows read the same whichever path wrote them)."""
     compiled = statement.compile(dialect=dialect)
     assert isinstance(compiled, SQLCompiler)
     names = tuple(compiled.positiontup or ())
     processors: dict[str, Callable[[Any], Any]] = {}
     for name in set(names):
-        processor = compiled.binds[name].type.bind_processor(dialect)
+        processor = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
         if processor is not None:
             processors[name] = processor
     defaults = {name: compiled.binds[name].value for name in names}
@@ -94,7 +98,8 @@ async def create_pg_pool(url: str, *, min_size: int = 2, max_size: int = 30) -> 
 
 
 class SqliteWriter:
-    """One SQLite connection on one thread: a whole transaction costs one thread hop."""
+    """One SQLite connection on one thread: a whole transaction (or a read outside one, WAL:
+    never waiting for a writer) costs one thread hop."""
 
     def __init__(self, path: str) -> None:
         self._path = path
@@ -112,8 +117,15 @@ class SqliteWriter:
             self._conn = conn
         return self._conn
 
+    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work(conn)` in autocommit on the connection's thread."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, lambda: work(self._connection())
+        )
+
     async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work(conn)` inside BEGIN IMMEDIATE … COMMIT on the writer thread."""
+        """Run `work(conn)` inside BEGIN IMMEDIATE … COMMIT on the writer thread (ROLLBACK
+        and the exception when it raises)."""
 
         def run() -> T:
             conn = self._connection()

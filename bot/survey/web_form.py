@@ -20,11 +20,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.heads.service import AlertService
 from bot.survey.engine import MAX_TEXT, NO, YES, AnswerError, Given, ask_order, next_question
 from bot.survey.questionnaire import Question, Questionnaire
 from bot.survey.service import SurveyService
+from scoring.alerts import flags_alert
 from storage.surveys import OPEN_SURVEY, AnswerRow
-from storage.web_surveys import WebSurveyRow, WebSurveyStore
+from storage.web_survey_driver import WebSurveyDriver
+from storage.web_surveys import WebCaseState, WebSurveyRow, WebSurveyStore
 
 log = logging.getLogger(__name__)
 QUESTION_PREFIX = "q_"
@@ -163,6 +166,26 @@ def given_of(row: AnswerRow) -> Given:
     )
 
 
+def _is_alert_check(hook: object) -> bool:
+    """Whether `hook` is the heads' alert check of a survey (a bound method of it)."""
+    return getattr(hook, "__func__", None) is AlertService.on_survey_completed
+
+
+def _flags(
+    form: Questionnaire,
+    stored: Mapping[str, Given],
+    record: Iterable[tuple[Question, Given]],
+) -> bool:
+    """`flags_alert` over a completed survey's answers as the alert check reads them: every
+    answer not skipped, with its question's topic ("" for a code the form lacks)."""
+    given = [*stored.items(), *((question.code, g) for question, g in record)]
+    return flags_alert(
+        ((q.topic if (q := form.question(code)) else ""), g.value_int)
+        for code, g in given
+        if not g.skipped
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class WebView:
     """What the case's page shows: `kind` is CASE, FORM, THANKS, EXPIRED or CLOSED; a FORM has
@@ -189,15 +212,24 @@ class Submitted:
 class WebSurveys:
     """The web channel of the survey service."""
 
-    def __init__(self, *, survey: SurveyService, store: WebSurveyStore) -> None:
+    def __init__(self, *, survey: SurveyService, store: WebSurveyStore | WebSurveyDriver) -> None:
         self.survey = survey
         self.store = store
 
-    async def view(self, case_code: str, status: int, *, version: int | None = None) -> WebView:
+    async def view(
+        self,
+        case_code: str,
+        status: int,
+        *,
+        version: int | None = None,
+        state: WebCaseState | None = None,
+    ) -> WebView:
         """What the page of a case at `status` shows now; `version` is the questionnaire a
-        form was built on, used if the survey is still unopened and that version exists."""
+        form was built on, used if the survey is still unopened and that version exists;
+        `state` the case's survey state if the caller just read it (else it is read here)."""
         survey = self.survey
-        state = await self.store.state(case_code, survey.survey_statuses)
+        if state is None:
+            state = await self.store.state(case_code, survey.survey_statuses)
         now = survey.clock.utcnow()
         row = state.survey
         if row is not None:
@@ -232,11 +264,21 @@ class WebSurveys:
                 pass
         return await forms.active()
 
-    async def submit(self, case_code: str, status: int, posted: Posted) -> Submitted:
-        """Record a submitted form if it completes the survey; otherwise say what to show."""
+    async def submit(
+        self,
+        case_code: str,
+        status: int,
+        posted: Posted,
+        *,
+        state: WebCaseState | None = None,
+    ) -> Submitted:
+        """Record a submitted form if it completes the survey; otherwise say what to show.
+        `state`: the case's survey state as just read (the first attempt uses it; a retry,
+        after another channel moved the survey on, reads it again)."""
         survey = self.survey
         for _ in range(_ATTEMPTS):
-            view = await self.view(case_code, status, version=posted.version)
+            view = await self.view(case_code, status, version=posted.version, state=state)
+            state = None
             if view.kind != FORM or view.form is None or view.expires_at is None:
                 return Submitted(False, view)
             checked = review(view.form, view.stored, posted)
@@ -266,16 +308,31 @@ class WebSurveys:
                 "web survey completed",
                 extra={"survey_id": survey_id, "answers": len(checked.record)},
             )
-            await self._completed(survey_id)
+            await self._completed(survey_id, view.form, view.stored, checked.record)
             return Submitted(True, WebView(THANKS))
         return Submitted(False, await self.view(case_code, status))
 
-    async def _completed(self, survey_id: int) -> None:
-        """The heads' alerts, exactly as when a chat completes a survey."""
-        if self.survey.on_completed is None:
+    async def _completed(
+        self,
+        survey_id: int,
+        form: Questionnaire,
+        stored: Mapping[str, Given],
+        record: Iterable[tuple[Question, Given]],
+    ) -> None:
+        """The heads' alerts, exactly as when a chat completes a survey.
+
+        When the hook is the heads' alert check (`AlertService.on_survey_completed`), a survey
+        it would find nothing in is not handed to it: its first step is this same rule
+        (`scoring.alerts.flags_alert`) over the same answers — the stored ones and the ones
+        just recorded, skipped ones left out — only after four reads of what this request
+        already holds. Any other hook is always called."""
+        hook = self.survey.on_completed
+        if hook is None:
+            return
+        if _is_alert_check(hook) and not _flags(form, stored, record):
             return
         try:
-            await self.survey.on_completed(survey_id)
+            await hook(survey_id)
         except Exception:
             # The citizen's answers are stored; an alert failure must not undo that.
             log.exception("alerting on a completed survey failed")

@@ -50,11 +50,13 @@ from bot.web.pages import (
 )
 from bot.web.ratelimit import PageLimits
 from storage.cases import CaseState
-from storage.web_surveys import WebSurveyStore
+from storage.web_survey_driver import WebSurveyDriver
+from storage.web_surveys import WebCaseState, WebSurveyStore
 
 routes = web.RouteTableDef()
 LIMITS = web.AppKey("web_page_limits", PageLimits)
 WEB_SURVEYS = web.AppKey("web_surveys", WebSurveys)
+DRIVER = web.AppKey("web_survey_driver", WebSurveyDriver)
 MAX_BODY = 64 * 1024
 MAX_FIELDS = 400
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -70,7 +72,21 @@ def install(app: web.Application) -> None:
 
 
 async def _service(app: web.Application) -> None:
-    app[WEB_SURVEYS] = WebSurveys(survey=app[SURVEYS], store=WebSurveyStore(app[ENGINE]))
+    surveys = app[SURVEYS]
+    driver = WebSurveyDriver(
+        app[ENGINE], key_ids=app[SETTINGS].key_ring.ids, statuses=surveys.survey_statuses
+    )
+    if driver.usable:
+        # The page's statements on the raw driver (one read, one write transaction).
+        app[DRIVER] = driver
+        app.on_cleanup.append(_close_driver)
+        app[WEB_SURVEYS] = WebSurveys(survey=surveys, store=driver)
+    else:  # an in-memory SQLite database: only the engine's connection sees it
+        app[WEB_SURVEYS] = WebSurveys(survey=surveys, store=WebSurveyStore(app[ENGINE]))
+
+
+async def _close_driver(app: web.Application) -> None:
+    await app[DRIVER].close()
 
 
 def _html(
@@ -85,13 +101,20 @@ def _html(
     return response
 
 
-async def _case(request: web.Request) -> tuple[str, CaseState, str] | None:
-    """The token in the path, its case and the case's procedure name; None if unknown."""
+async def _case(
+    request: web.Request,
+) -> tuple[tuple[str, CaseState, str], WebCaseState | None] | None:
+    """The token in the path, its case and the case's procedure name, and the case's survey
+    state when it was read with them (one statement on the raw driver); None if unknown."""
     token = request.match_info["token"]
     if not TOKEN_RE.match(token):
         return None
+    driver = request.app.get(DRIVER)
+    if driver is not None:
+        page = await driver.page(token_hash(token))
+        return None if page is None else ((token, page.case, page.procedure), page.state)
     found = await request.app[CASES].by_link(token_hash(token))
-    return None if found is None else (token, found[0], found[1])
+    return None if found is None else ((token, found[0], found[1]), None)
 
 
 def _limited(request: web.Request, lang: str) -> web.Response | None:
@@ -162,11 +185,12 @@ async def show(request: web.Request) -> web.Response:
     limited = _limited(request, lang)
     if limited is not None:
         return limited
-    found = await _case(request)
-    if found is None:
+    looked_up = await _case(request)
+    if looked_up is None:
         return _html(not_found_page(lang), status=404)
+    found, state = looked_up
     case = found[1]
-    view = await request.app[WEB_SURVEYS].view(case.code, case.status)
+    view = await request.app[WEB_SURVEYS].view(case.code, case.status, state=state)
     return _render(request, lang, found, view)
 
 
@@ -177,9 +201,10 @@ async def answer(request: web.Request) -> web.StreamResponse:
     limited = _limited(request, lang)
     if limited is not None:
         return limited
-    found = await _case(request)
-    if found is None:
+    looked_up = await _case(request)
+    if looked_up is None:
         return _html(not_found_page(lang), status=404)
+    found, state = looked_up
     if request.content_type != FORM_TYPE:
         return _html(bad_form_page(lang), status=415)
     if request.content_length is not None and request.content_length > MAX_BODY:
@@ -206,7 +231,7 @@ async def answer(request: web.Request) -> web.StreamResponse:
     if len(given) != 1 or not csrf_valid(request.app[SETTINGS].key_ring, token, given[0]):
         return _html(forbidden_page(lang), status=403)
     posted = read_posted(fields)
-    submitted = await request.app[WEB_SURVEYS].submit(case.code, case.status, posted)
+    submitted = await request.app[WEB_SURVEYS].submit(case.code, case.status, posted, state=state)
     if submitted.recorded:
         raise web.HTTPSeeOther(f"/s/{token}{lang_query(lang)}")
     return _render(request, lang, found, submitted.view, submitted, posted)
