@@ -14,6 +14,7 @@ platform's terms and reports a `SendOutcome`:
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeAlias
 
@@ -107,6 +108,9 @@ class Failed:
 
 
 SendOutcome: TypeAlias = Sent | RetryLater | Blocked | Failed
+# What is left of a send once everything but the platform call is done (see `Channel`).
+Transmit: TypeAlias = Callable[[], Awaitable[SendOutcome]]
+OUTCOMES = (Sent, RetryLater, Blocked, Failed)
 
 
 class Channel(Protocol):
@@ -122,7 +126,13 @@ class Channel(Protocol):
     def limits(self) -> Limits: ...
 
     async def send(self, external_id: str, view: MessageView) -> SendOutcome:
-        """Send one view to a chat; report what the platform answered."""
+        """Send one view to a chat; report what the platform answered.
+
+        An adapter whose send starts with work of its own (reading the database) may also
+        offer `prepare(external_id, view) -> SendOutcome | Transmit`: that work done, either
+        the outcome already known or the platform call still to make. The outbox prepares
+        before it takes a slot of the channel's rate budget, so the slot is held only for the
+        call."""
         ...
 
     async def edit(

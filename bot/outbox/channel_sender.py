@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
-from bot.channels.base import Channel, Failed, SendOutcome, Sent
+from bot.channels.base import OUTCOMES, Channel, Failed, SendOutcome, Sent, Transmit
 from bot.channels.choices import ChoiceMemory, remember_choices
 from bot.channels.numbered import as_shown
 from bot.conversation.views import ViewRenderer
@@ -37,6 +38,12 @@ class ChannelSender:
         self.channel = channel.name
 
     async def send(self, message: ClaimedMessage) -> SendOutcome:
+        ready = await self.prepare(message)
+        return ready if isinstance(ready, OUTCOMES) else await ready()
+
+    async def prepare(self, message: ClaimedMessage) -> SendOutcome | Transmit:
+        """Render the row and let the adapter prepare its send (the dispatcher's `prepare`):
+        the outcome if it is already known, else the platform call left to make."""
         capabilities = self._channel.capabilities
         try:
             view = await self._renderer.render(
@@ -50,7 +57,19 @@ class ChannelSender:
         except (KeyError, LookupError, ValueError, TypeError) as exc:
             return Failed(f"cannot render {message.kind}: {exc}")
         shown, actions = as_shown(view, capabilities)
-        outcome = await self._channel.send(message.external_id, shown)
-        if isinstance(outcome, Sent):
-            await remember_choices(self._choices, message.chat_id, actions, now=self._now)
-        return outcome
+        prepare = getattr(self._channel, "prepare", None)
+        if prepare is None:
+            transmit: Transmit = partial(self._channel.send, message.external_id, shown)
+        else:
+            ready = await prepare(message.external_id, shown)
+            if isinstance(ready, OUTCOMES):
+                return ready
+            transmit = ready
+
+        async def send() -> SendOutcome:
+            outcome = await transmit()
+            if isinstance(outcome, Sent):
+                await remember_choices(self._choices, message.chat_id, actions, now=self._now)
+            return outcome
+
+        return send

@@ -18,9 +18,17 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Protocol
 
-from bot.channels.base import Blocked, Failed, RetryLater, SendOutcome, Sent
+from bot.channels.base import (
+    OUTCOMES,
+    Blocked,
+    Failed,
+    RetryLater,
+    SendOutcome,
+    Sent,
+)
 from bot.outbox.ratelimit import ArrivalWindowLimiter, ChatLimiter, Clock, Sleep
 from storage.models import utcnow
 from storage.outbox import ClaimedMessage
@@ -42,7 +50,11 @@ class Sender(Protocol):
     channel: str
 
     async def send(self, message: ClaimedMessage) -> SendOutcome:
-        """Render and send one message; report what happened."""
+        """Render and send one message; report what happened.
+
+        A sender may also offer `prepare(message) -> SendOutcome | Transmit` (rendering and
+        checks done, the platform call left): the dispatcher then holds a slot of the
+        channel's budget only for that call."""
         ...
 
 
@@ -70,6 +82,13 @@ class Leader(Protocol):
     async def acquire(self) -> bool: ...
 
     async def release(self) -> None: ...
+
+
+def _outcome(result: object) -> SendOutcome:
+    """What a sender answered, read as an outcome (anything else is retried)."""
+    if isinstance(result, Sent | RetryLater | Blocked | Failed):
+        return result
+    return RetryLater(f"sender returned {result!r}")
 
 
 class Dispatcher:
@@ -253,17 +272,26 @@ class Dispatcher:
         else:
             # The chat's window first: waiting on it must not hold a slot of the global budget.
             await self._per_chat.acquire(message.chat_id)
-            budget = self._global[message.channel]
-            await budget.acquire()
-            try:
-                outcome = await self._send(sender, message)
-            finally:
-                budget.release()
+            prepare = getattr(sender, "prepare", None)
+            ready: object = partial(sender.send, message)
+            if prepare is not None:
+                ready = await self._guard(partial(prepare, message), message)
+            if callable(ready) and not isinstance(ready, OUTCOMES):
+                budget = self._global[message.channel]
+                await budget.acquire()
+                try:
+                    ready = await self._guard(ready, message)
+                finally:
+                    budget.release()
+            outcome = _outcome(ready)
         await self._record(message, outcome)
 
-    async def _send(self, sender: Sender, message: ClaimedMessage) -> SendOutcome:
+    async def _guard(
+        self, call: Callable[[], Awaitable[object]], message: ClaimedMessage
+    ) -> object:
+        """`call()` (a send, or a sender's preparation), a raised exception as `RetryLater`."""
         try:
-            outcome = await sender.send(message)
+            return await call()
         except Exception as exc:
             log.warning(
                 "outbox: sender raised",
@@ -271,9 +299,6 @@ class Dispatcher:
                 extra=_fields(message) | {"error": repr(exc)},
             )
             return RetryLater(f"{type(exc).__name__}: {exc}")
-        if not isinstance(outcome, Sent | RetryLater | Blocked | Failed):
-            return RetryLater(f"sender returned {outcome!r}")
-        return outcome
 
     def backoff(self, attempts: int) -> float:
         """Seconds before retry number `attempts + 1`: doubling, capped, ±20 % jitter."""

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from bot.channels.base import (
+    OUTCOMES,
     Capabilities,
     Failed,
     Limits,
@@ -27,6 +28,7 @@ from bot.channels.base import (
     RetryLater,
     SendOutcome,
     Sent,
+    Transmit,
 )
 from bot.zalo_oa import CHANNEL
 from bot.zalo_oa.client import (
@@ -90,6 +92,12 @@ class ZaloOAChannel:
         self.billable_sent = 0  # billable CS messages this process sent
 
     async def send(self, external_id: str, view: MessageView) -> SendOutcome:
+        ready = await self.prepare(external_id, view)
+        return ready if isinstance(ready, OUTCOMES) else await ready()
+
+    async def prepare(self, external_id: str, view: MessageView) -> SendOutcome | Transmit:
+        """The reply window checked (a database read): the outcome when nothing may go, else
+        the CS messages' calls left to make."""
         choices = len(view.flat_choices())
         if choices > CAPABILITIES.max_buttons:
             return Failed(f"{choices} choices: the OA carries at most {CAPABILITIES.max_buttons}")
@@ -104,21 +112,25 @@ class ZaloOAChannel:
         age = self._now() - seen.last_inbound_at
         if age > self._window:
             return Failed("reply window closed", fallback=True)
-        sent = 0
-        try:
-            result, sent = await self._deliver(external_id, view)
-        except TokensDead:
-            # Kept queued: the channel stops, and the message goes once a new pair is set.
-            result = TOKEN_DEAD
-        except ZaloOAUnavailable as exc:
-            result = RetryLater(str(exc)[:200])
-        except RenderError as exc:
-            result = Failed(f"cannot render: {exc}")
-        except StorageError as exc:
-            result = RetryLater(f"database: {exc}"[:200])
-        if sent and age > self._free_window:
-            await self._count_billable(external_id, sent)
-        return result
+
+        async def transmit() -> SendOutcome:
+            sent = 0
+            try:
+                result, sent = await self._deliver(external_id, view)
+            except TokensDead:
+                # Kept queued: the channel stops, and the message goes once a new pair is set.
+                result = TOKEN_DEAD
+            except ZaloOAUnavailable as exc:
+                result = RetryLater(str(exc)[:200])
+            except RenderError as exc:
+                result = Failed(f"cannot render: {exc}")
+            except StorageError as exc:
+                result = RetryLater(f"database: {exc}"[:200])
+            if sent and age > self._free_window:
+                await self._count_billable(external_id, sent)
+            return result
+
+        return transmit
 
     async def edit(
         self, external_id: str, message_id: str, view: MessageView, *, choices_only: bool = False

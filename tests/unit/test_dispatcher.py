@@ -458,3 +458,68 @@ async def test_only_the_leader_sends() -> None:
     await asyncio.wait_for(running, 5)
     assert len(sender.sent) == 1
     assert leadership.released
+
+
+class PreparingSender:
+    """A sender with a preparation step (the dispatcher's `prepare`): what it knows before
+    the platform call, per chat, and the calls it made, in order."""
+
+    channel = "telegram"
+
+    def __init__(self, known: dict[int, SendOutcome | Exception] | None = None) -> None:
+        self.known = known or {}
+        self.gates: dict[int, asyncio.Event] = {}
+        self.calls: list[str] = []
+
+    async def send(self, message: ClaimedMessage) -> SendOutcome:
+        raise AssertionError("a sender that prepares is sent through its preparation")
+
+    async def prepare(self, message: ClaimedMessage) -> Any:
+        gate = self.gates.get(message.chat_id)
+        if gate is not None:
+            await gate.wait()
+        self.calls.append(f"prepared {message.chat_id}")
+        known = self.known.get(message.chat_id)
+        if isinstance(known, Exception):
+            raise known
+        if known is not None:
+            return known
+
+        async def transmit() -> SendOutcome:
+            self.calls.append(f"sent {message.chat_id}")
+            return Sent(f"m{message.chat_id}")
+
+        return transmit
+
+
+async def test_a_slow_preparation_holds_no_slot_of_the_channels_budget() -> None:
+    outbox = FakeOutbox()
+    first, second = outbox.add(chat_id=1), outbox.add(chat_id=2)
+    sender = PreparingSender()
+    sender.gates[1] = asyncio.Event()  # chat 1's preparation (a database read) is slow
+    worker = Dispatcher(outbox, {"telegram": sender}, global_limit=1, window=0.05, now=Clock())
+    idle = asyncio.create_task(worker.run_until_idle())
+    for _ in range(200):
+        if "sent 2" in sender.calls:
+            break
+        await asyncio.sleep(0.005)
+    # The one slot went to the message that was ready, not to the one still preparing.
+    assert sender.calls == ["prepared 2", "sent 2"]
+    sender.gates[1].set()
+    await asyncio.wait_for(idle, 5)
+    assert sender.calls == ["prepared 2", "sent 2", "prepared 1", "sent 1"]
+    assert sorted(outbox.outcomes("sent")) == [("sent", first, "m1"), ("sent", second, "m2")]
+
+
+async def test_an_outcome_known_before_the_call_takes_no_slot() -> None:
+    outbox = FakeOutbox()
+    closed, broken, fine = outbox.add(chat_id=1), outbox.add(chat_id=2), outbox.add(chat_id=3)
+    sender = PreparingSender(
+        {1: Failed("reply window closed", fallback=True), 2: RuntimeError("database gone")}
+    )
+    # One send a minute: if either refusal had taken the slot, chat 3 would wait for a minute.
+    worker = Dispatcher(outbox, {"telegram": sender}, global_limit=1, window=60, now=Clock())
+    await asyncio.wait_for(worker.run_until_idle(), 5)
+    assert outbox.status(closed) == "failed"
+    assert outbox.rows[broken].last_error == "RuntimeError: database gone"
+    assert outbox.outcomes("sent") == [("sent", fine, "m3")]
