@@ -194,6 +194,20 @@ class ChannelEventStore:
             async with self.engine.begin() as conn:
                 await conn.execute(stmt)
 
+    async def release(self, event_ids: Sequence[int]) -> None:
+        """Claimed events not acted on (a stop came first): back to the pool, the attempt not
+        counted, for the next process or sweep."""
+        if not event_ids:
+            return
+        stmt = (
+            update(events_t)
+            .where(events_t.c.id.in_(list(event_ids)), events_t.c.processed_at.is_(None))
+            .values(claimed_until=None, attempts=events_t.c.attempts - 1)
+        )
+        with translate_errors():
+            async with self.engine.begin() as conn:
+                await conn.execute(stmt)
+
     async def pending_count(self, channel: str) -> int:
         """Events stored and not yet acted on (for tests and /metrics)."""
         stmt = select(events_t.c.id).where(

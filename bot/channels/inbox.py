@@ -7,6 +7,9 @@ slow, the webhook is answered anyway and the write goes on; once stored, the eve
 the worker. Events of one user are acted on in the order they arrived, one at a time; different
 users' in parallel. An event whose handling raised goes back to the pool, and a sweep picks up
 whatever a crash or a slow write left behind, so nothing accepted is lost.
+
+`stop` is prompt whatever the backlog: the events being acted on are finished, the writes under
+way completed, and every other stored event is left (claims given back) for the next process.
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ class EventInbox:
         self._idle = asyncio.Event()
         self._idle.set()
         self._slots = asyncio.Semaphore(MAX_WORKERS)
+        self._stopping = asyncio.Event()
         self.counts = InboxCounts()
 
     # -- taking events ---------------------------------------------------------------------
@@ -143,6 +147,8 @@ class EventInbox:
         return done
 
     def _enqueue(self, user: str, event_id: int) -> None:
+        if self._stopping.is_set():
+            return  # stored: the next process acts on it
         self._queues.setdefault(user, deque()).append(event_id)
         if user not in self._workers:
             self._idle.clear()
@@ -153,14 +159,14 @@ class EventInbox:
     async def _work(self, user: str) -> None:
         queue = self._queues[user]
         try:
-            while queue:
+            while queue and not self._stopping.is_set():
                 async with self._slots:
+                    if self._stopping.is_set():
+                        break
                     # Whatever this user sent meanwhile goes in one claim, in arrival order.
                     ids = list(queue)
                     queue.clear()
-                    claimed = await self._claim(ids=ids)
-                    for event in claimed:
-                        await self._run(event)
+                    await self._run_all(await self._claim(ids=ids))
         finally:
             self._queues.pop(user, None)
             self._workers.pop(user, None)
@@ -175,6 +181,18 @@ class EventInbox:
         except StorageError as exc:
             log.warning("inbox: cannot claim events", extra={"error": str(exc)})
             return []
+
+    async def _run_all(self, events: list[StoredEvent]) -> None:
+        """Act on claimed events in order; once stopping, give the rest back."""
+        for n, event in enumerate(events):
+            if self._stopping.is_set():
+                try:
+                    await self._store.release([e.id for e in events[n:]])
+                except StorageError as exc:
+                    # Their claims lapse after the lease: acted on later all the same.
+                    log.warning("inbox: cannot give claims back", extra={"error": str(exc)})
+                return
+            await self._run(event)
 
     async def _run(self, event: StoredEvent) -> None:
         try:
@@ -196,8 +214,7 @@ class EventInbox:
         """Act on events left behind (a crash, a failed attempt, a slow write); how many."""
         before = self._now() - timedelta(seconds=self._sweep_interval)
         events = await self._claim(received_before=before)
-        for event in events:
-            await self._run(event)
+        await self._run_all(events)
         return len(events)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -207,7 +224,10 @@ class EventInbox:
 
     async def _sweep_loop(self) -> None:
         while True:
-            await asyncio.sleep(self._sweep_interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._sweep_interval)
+            if self._stopping.is_set():
+                return
             try:
                 await self.sweep()
             except Exception:
@@ -227,8 +247,13 @@ class EventInbox:
         return True
 
     async def stop(self, timeout: float = 10.0) -> None:
+        """Finish the events being acted on and the writes under way; leave the rest stored."""
+        self._stopping.set()
         if self._sweeper is not None:
-            self._sweeper.cancel()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._sweeper), timeout)
+            except TimeoutError:
+                self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
         await self.drain(timeout)

@@ -340,7 +340,8 @@ class ZaloBotChannel:
                 await self._take(update)
 
     async def stop(self) -> None:
-        """Stop receiving, act on what was accepted, let the replies go, close the client."""
+        """Stop receiving, finish the updates being acted on (the others stay stored for the
+        next start), let the replies go, close the client."""
         if self._task is not None and not self._task.done():
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -126,7 +126,8 @@ class ZaloOAService:
         log.info("zalo oa channel running")
 
     async def stop(self) -> None:
-        """Act on the events already taken, then close the HTTP client."""
+        """Finish the events being acted on (the others stay stored for the next start), then
+        close the HTTP client."""
         await self.inbox.stop()
         await self.client.close()
 

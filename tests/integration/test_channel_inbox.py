@@ -223,6 +223,40 @@ async def test_the_running_sweep_finds_leftovers_by_itself(store: ChannelEventSt
         await inbox.stop()
 
 
+async def test_a_stop_with_a_backlog_finishes_what_runs_and_leaves_the_rest_stored(
+    store: ChannelEventStore,
+) -> None:
+    """SIGTERM during a burst: the events being acted on are finished, the others (claimed
+    or only queued) are given back untouched, and the next process acts on each once."""
+    handler, clock = Handler(), StepClock()
+    inbox = inbox_for(store, handler, clock)
+    inbox.start()
+    handler.gates["0"] = asyncio.Event()
+    handler.gates["1"] = asyncio.Event()
+    for n in range(40):  # 4 users, so both workers are busy and the rest queue behind them
+        await accept(inbox, n, user=f"u{n % 4}")
+    await handler.until(lambda: {"0", "1"} <= set(handler.seen))
+    stopping = asyncio.create_task(inbox.stop())
+    await asyncio.sleep(0)
+    assert not stopping.done(), "the events under way are finished first"
+    handler.gates["0"].set()
+    handler.gates["1"].set()
+    await asyncio.wait_for(stopping, 5)
+    assert sorted(handler.finished) == ["0", "1"], "nothing new was started once stopping"
+    assert await store.pending_count(CHANNEL) == 38
+
+    later, clock2 = Handler(), StepClock()
+    clock2.advance(10)
+    restarted = inbox_for(store, later, clock2)
+    assert await restarted.sweep() == 38, "every claim was given back: none waits for a lease"
+    assert sorted(later.finished, key=int) == [str(n) for n in range(2, 40)]
+    assert later.seen == later.finished, "each acted on once, no attempt lost"
+    for user in range(4):  # still in arrival order per user
+        mine = [int(n) for n in later.finished if int(n) % 4 == user]
+        assert mine == sorted(mine)
+    assert await store.pending_count(CHANNEL) == 0
+
+
 async def test_a_database_that_refuses_the_write_raises() -> None:
     engine = create_engine("postgresql+asyncpg://postgres@127.0.0.1:9/nowhere")
     try:
