@@ -7,7 +7,9 @@ import random
 
 import pytest
 
-from bot.outbox.ratelimit import ArrivalWindowLimiter, ChatLimiter, TokenBucket
+from bot.outbox.ratelimit import DEFAULT_MARGIN, ArrivalWindowLimiter, ChatLimiter, TokenBucket
+
+SECOND = 1.0 + DEFAULT_MARGIN  # a one-second window and its margin
 
 
 class FakeClock:
@@ -57,9 +59,9 @@ async def test_chats_have_budgets_of_their_own() -> None:
     assert clock.sleeps == []
 
     await chats.acquire("a")
-    assert clock() == pytest.approx(1.02)
+    assert clock() == pytest.approx(SECOND)
     await chats.acquire("c")
-    assert clock.sleeps == [pytest.approx(1.02)]
+    assert clock.sleeps == [pytest.approx(SECOND)]
 
 
 async def test_the_default_per_chat_budget_is_a_burst_of_three_then_one_a_second() -> None:
@@ -69,7 +71,7 @@ async def test_the_default_per_chat_budget_is_a_burst_of_three_then_one_a_second
     for _ in range(6):
         await chats.acquire(42)
         times.append(clock())
-    assert times == [pytest.approx(t) for t in [0, 0, 0, 1.02, 2.04, 3.06]]
+    assert times == [pytest.approx(t) for t in [0, 0, 0, SECOND, 2 * SECOND, 3 * SECOND]]
     # In any stretch of T seconds a chat gets at most 3 + T messages (Telegram's ~1/s).
     for i, start in enumerate(times):
         later = [t for t in times[i:] if t - start <= 2.0]
@@ -105,7 +107,7 @@ async def test_idle_chats_are_forgotten_and_busy_ones_kept() -> None:
     await chats.acquire("recent")
     assert clock.sleeps == []
     await chats.acquire("recent")
-    assert clock() == pytest.approx(0.9 + 1.02)
+    assert clock() == pytest.approx(0.9 + SECOND)
 
 
 async def test_memory_stays_bounded_under_a_stream_of_new_chats() -> None:
@@ -129,7 +131,7 @@ async def test_arrival_window_holds_slots_in_flight_and_a_window_after_completio
     clock.now = 0.5
     budget.release()  # completed at 0.5: its slot frees at 1.5 (+ margin)
     await waiting
-    assert clock() == pytest.approx(1.52)
+    assert clock() == pytest.approx(0.5 + SECOND, abs=0.002)  # (+ a float rounding step)
 
 
 async def test_arrivals_never_exceed_the_limit_whatever_the_latency() -> None:
