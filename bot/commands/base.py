@@ -45,6 +45,16 @@ class UsageError(CommandError):
         self.text = text
 
 
+class TypedPick(CommandError):
+    """A dialog's step cannot read a typed number itself: it picks one of the options the
+    dialog's last message showed, where the channel numbered them (the router's typed pick);
+    where nothing was numbered, `replies` are the answer."""
+
+    def __init__(self, replies: Sequence[Reply]) -> None:
+        super().__init__("typed pick")
+        self.replies = list(replies)
+
+
 @dataclass(frozen=True, slots=True)
 class Caller:
     """Who sent a command, with their roles as of this message (revocation applies at once)."""

@@ -31,6 +31,7 @@ from bot.commands.base import (
     PressResult,
     Refused,
     Reply,
+    TypedPick,
     UsageError,
 )
 from bot.metrics import ChatCounters
@@ -218,7 +219,8 @@ class CommandDispatcher:
         return None if found is None else found[0]
 
     async def text(self, caller: Caller, text: str) -> list[Reply] | None:
-        """Text for the chat's open conversation, or None when none is open."""
+        """Text for the chat's open conversation, or None when none is open. A step that
+        leaves a typed number to the options it showed raises `TypedPick` (its state kept)."""
         found = await self.dialog_store.get(caller.chat_id)
         if found is None:
             return None
@@ -237,6 +239,8 @@ class CommandDispatcher:
             return [await self._refuse(caller, f"dialog {kind}", exc.reason, None)]
         except UsageError as exc:
             return [Reply(exc.text)]
+        except TypedPick:
+            raise
         except Exception:
             return [self._failed(caller, f"dialog {kind}")]
         if new_state is None:

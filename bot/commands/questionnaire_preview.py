@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.channels.actions import decode_answer
-from bot.commands.base import Button, Caller, DialogStarter, PressResult, Reply
+from bot.commands.base import Button, Caller, DialogStarter, PressResult, Reply, TypedPick
 from bot.commands.questionnaire_texts import qtext
 from bot.conversation.questions import answered_text, prompt, question_choices
+from bot.conversation.typed import might_pick
 from bot.survey.engine import (
     LIKERT_LEVELS,
     AnswerError,
@@ -243,7 +244,11 @@ class DraftPreview:
         try:
             given = parse_text(question, text)
         except AnswerError as exc:
-            return [Reply(chat_text(lang, exc.reason))], state
+            refusal = [Reply(chat_text(lang, exc.reason))]
+            if might_pick(text):
+                # The number of an option as the channel listed them (skip and done included).
+                raise TypedPick(refusal) from exc
+            return refusal, state
         following = advanced(form, position, question, given)
         done = next_question(form, replay(form, following)) is None
         return [question_reply(form, following, lang)], None if done else following.state()

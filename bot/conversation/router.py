@@ -52,7 +52,7 @@ from bot.channels.inbound import (
     Text,
     Unsubscribed,
 )
-from bot.commands.base import Caller
+from bot.commands.base import Caller, TypedPick
 from bot.conversation.questions import answered_text, question_choices
 from bot.conversation.reaction import Edit, Reaction
 from bot.conversation.replies import ReplyQueue
@@ -251,7 +251,13 @@ class Router:
             return Reaction()
         if self._commands is not None:
             caller = await self._caller(chat)
-            replies = await self._commands.dispatcher.text(caller, text)
+            try:
+                replies = await self._commands.dispatcher.text(caller, text)
+            except TypedPick as leave:
+                typed = await self._typed_pick(caller, chat, text, channel)
+                replies = leave.replies
+                if typed is not None:
+                    return typed
             if replies is not None:
                 return Reaction(replies=[reply.view() for reply in replies], caller=caller)
             typed = await self._typed_pick(caller, chat, text, channel)
