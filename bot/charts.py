@@ -7,12 +7,21 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from types import ModuleType
 
-import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
+@cache
+def _pyplot() -> tuple[ModuleType, ModuleType]:
+    """matplotlib's pyplot (on the Agg backend) and dates, imported at the first chart: half a
+    second of every process's start otherwise, and most processes never draw."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    return plt, mdates
 
 
 def sipas_chart(
@@ -21,10 +30,11 @@ def sipas_chart(
     """A line of daily SIPAS (%) with the target line; days without data are gaps."""
     days = [date.fromisoformat(day) for day, _ in series]
     values = [float("nan") if value is None else value for _, value in series]
+    plt, mdates = _pyplot()
     figure, axes = plt.subplots(figsize=(6.4, 3.2), dpi=110)
     try:
         axes.plot(
-            days,  # type: ignore[arg-type]
+            days,
             values,
             marker="o",
             markersize=3,
@@ -61,6 +71,7 @@ def factor_chart(
     bars: Sequence[Bar], *, title: str, axis_label: str, target: float, target_label: str
 ) -> bytes:
     """Bars (SIPAS, then the five factors) with their interval and the agency's threshold."""
+    plt, _ = _pyplot()
     figure, axes = plt.subplots(figsize=(6.4, 3.6), dpi=110)
     try:
         positions = list(range(len(bars)))
