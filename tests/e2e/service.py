@@ -14,6 +14,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from tests.e2e import zygote
+
 # Below Linux's ephemeral range (32768–60999): no outgoing connection of this or another
 # process (the fake Bot API's clients, the bot's) can take a port between its choice here and
 # `sipas serve` binding it — nor when a restarted service binds its predecessor's port again.
@@ -57,17 +59,26 @@ class ServiceProcess:
             "SIPAS_SECRET_KEY": "e2e-service-link-key-0123456789",
             **env,
         }
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[bytes] | zygote.Forked | None = None
 
     def start(self, timeout: float = 60.0) -> None:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve"],
-            cwd=self.workdir,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        if zygote.ENABLED:
+            self.process = zygote.zygote().spawn(
+                ["serve"],
+                cwd=self.workdir,
+                env=self.env,
+                stdout=self.log_path,
+                stderr=self.log_path,
+            )
+        else:
+            with self.log_path.open("ab") as log:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", "bot.cli", "serve"],
+                    cwd=self.workdir,
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -97,15 +108,18 @@ class ServiceProcess:
 
     def cli(self, *args: str, timeout: float = 120) -> str:
         """Run `sipas <args>` beside the service (same directory and settings); its stdout."""
-        done = subprocess.run(
-            [sys.executable, "-m", "bot.cli", *args],
-            cwd=self.workdir,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        if zygote.ENABLED:
+            done = zygote.zygote().run(list(args), cwd=self.workdir, env=self.env, timeout=timeout)
+        else:
+            done = subprocess.run(
+                [sys.executable, "-m", "bot.cli", *args],
+                cwd=self.workdir,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
         assert done.returncode == 0, done.stderr
         return done.stdout
 
