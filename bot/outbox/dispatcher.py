@@ -29,7 +29,13 @@ from bot.channels.base import (
     SendOutcome,
     Sent,
 )
-from bot.outbox.ratelimit import ArrivalWindowLimiter, ChatLimiter, Clock, Sleep
+from bot.outbox.ratelimit import (
+    DEFAULT_MARGIN,
+    ArrivalWindowLimiter,
+    ChatLimiter,
+    Clock,
+    Sleep,
+)
 from storage.models import utcnow
 from storage.outbox import ClaimedMessage
 
@@ -135,6 +141,7 @@ class Dispatcher:
             for channel in self._senders
         }
         self._per_chat = ChatLimiter(per_chat_burst, window, clock=clock, sleep=sleep)
+        self._window = window
         self._in_flight: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._leading = leadership is None
@@ -174,13 +181,22 @@ class Dispatcher:
         stopper.add_done_callback(lambda _: self._wake.set())
         checked_at: float | None = None
         loop = asyncio.get_running_loop()
+        dispatching = False
         try:
             while not stop.is_set():
                 if checked_at is None or loop.time() - checked_at >= self._leadership_interval:
                     checked_at = loop.time()
                     await self._check_leadership()
                 if not self._leading:
+                    dispatching = False
                     await self._pause(stop, self._leadership_interval)
+                    continue
+                if not dispatching:
+                    # What the process before this one (a restart, another replica) sent in its
+                    # last window is unknown here: one window with nothing sent keeps every
+                    # chat's and the bot's limit across the hand-over.
+                    dispatching = True
+                    await self._pause(stop, self._window + DEFAULT_MARGIN)
                     continue
                 self._wake.clear()
                 try:

@@ -523,3 +523,33 @@ async def test_an_outcome_known_before_the_call_takes_no_slot() -> None:
     assert outbox.status(closed) == "failed"
     assert outbox.rows[broken].last_error == "RuntimeError: database gone"
     assert outbox.outcomes("sent") == [("sent", fine, "m3")]
+
+
+async def test_a_dispatcher_that_starts_leading_sends_nothing_in_its_first_window() -> None:
+    """After a restart (or a hand-over between replicas) the new process cannot know what its
+    predecessor sent in the last window: it waits one before its first send."""
+    outbox = FakeOutbox()
+    outbox.add(chat_id=1)
+    sent_at: list[float] = []
+    loop = asyncio.get_running_loop()
+
+    class TimedSender:
+        channel = "telegram"
+
+        async def send(self, message: ClaimedMessage) -> SendOutcome:
+            sent_at.append(loop.time())
+            return Sent()
+
+    stop = asyncio.Event()
+    started = loop.time()
+    worker = Dispatcher(outbox, {"telegram": TimedSender()}, window=0.3, now=Clock())
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        for _ in range(200):
+            if sent_at:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 5)
+    assert sent_at and sent_at[0] - started >= 0.3

@@ -7,9 +7,16 @@ import random
 
 import pytest
 
-from bot.outbox.ratelimit import DEFAULT_MARGIN, ArrivalWindowLimiter, ChatLimiter, TokenBucket
+from bot.outbox.ratelimit import (
+    BUCKET_MARGIN,
+    DEFAULT_MARGIN,
+    ArrivalWindowLimiter,
+    ChatLimiter,
+    TokenBucket,
+)
 
 SECOND = 1.0 + DEFAULT_MARGIN  # a one-second window and its margin
+PACE = 1.0 + BUCKET_MARGIN  # a chat's one message a second and its bucket's margin
 
 
 class FakeClock:
@@ -59,9 +66,9 @@ async def test_chats_have_budgets_of_their_own() -> None:
     assert clock.sleeps == []
 
     await chats.acquire("a")
-    assert clock() == pytest.approx(SECOND)
+    assert clock() == pytest.approx(PACE)
     await chats.acquire("c")
-    assert clock.sleeps == [pytest.approx(SECOND)]
+    assert clock.sleeps == [pytest.approx(PACE)]
 
 
 async def test_the_default_per_chat_budget_is_a_burst_of_three_then_one_a_second() -> None:
@@ -71,7 +78,7 @@ async def test_the_default_per_chat_budget_is_a_burst_of_three_then_one_a_second
     for _ in range(6):
         await chats.acquire(42)
         times.append(clock())
-    assert times == [pytest.approx(t) for t in [0, 0, 0, SECOND, 2 * SECOND, 3 * SECOND]]
+    assert times == [pytest.approx(t) for t in [0, 0, 0, PACE, 2 * PACE, 3 * PACE]]
     # In any stretch of T seconds a chat gets at most 3 + T messages (Telegram's ~1/s).
     for i, start in enumerate(times):
         later = [t for t in times[i:] if t - start <= 2.0]
@@ -107,7 +114,7 @@ async def test_idle_chats_are_forgotten_and_busy_ones_kept() -> None:
     await chats.acquire("recent")
     assert clock.sleeps == []
     await chats.acquire("recent")
-    assert clock() == pytest.approx(0.9 + SECOND)
+    assert clock() == pytest.approx(0.9 + PACE)
 
 
 async def test_memory_stays_bounded_under_a_stream_of_new_chats() -> None:
