@@ -129,7 +129,6 @@ async def build_services(
     alerts = AlertService(
         store=alert_store,
         recipients=recipients,
-        surveys=survey_store,
         forms=forms,
         clock=clock,
         calendar=WorkCalendar(

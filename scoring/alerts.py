@@ -74,19 +74,6 @@ def _clean(value: Any) -> Any:
     return None if value is None or pd.isna(value) else value
 
 
-def flags_alert(answers: Iterable[tuple[str, int | None]], threshold: int = 2) -> bool:
-    """Whether one survey's (topic, value) answers make it a low-score response: the rule of
-    `low_score_responses`, without a frame (a single completed survey, checked at once)."""
-    for topic, value in answers:
-        if value is None:
-            continue
-        if topic in LIKERT_TOPICS and 1 <= value <= threshold:
-            return True
-        if topic in (MONEY_ASKED, HARASSMENT) and value == YES:
-            return True
-    return False
-
-
 def _number(value: Any) -> float | None:
     """A stored answer's value as a number (None when missing or not a number)."""
     value = _clean(value)

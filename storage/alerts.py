@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import dialect_insert
@@ -86,6 +86,20 @@ class AlertStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._insert = dialect_insert(engine)
+        # Read on every completed survey (most find nothing to alert on): built once.
+        self._survey_answers = (
+            select(
+                surveys_t.c.questionnaire_version,
+                answers_t.c.question_code,
+                answers_t.c.value_int,
+                answers_t.c.value_text,
+                answers_t.c.choices,
+                answers_t.c.answered_at,
+            )
+            .join(surveys_t, surveys_t.c.id == answers_t.c.survey_id)
+            .where(answers_t.c.survey_id == bindparam("survey_id"), answers_t.c.skipped.is_(False))
+            .order_by(answers_t.c.id)
+        )
 
     async def _scalar(self, statement: Any) -> Any:
         """The first column of the first row, or None."""
@@ -285,9 +299,23 @@ class AlertStore:
                     )
         return bool(result.rowcount)
 
-    async def survey_facts(self, survey_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """A survey's case facts (agency, procedure, officer — no identity) and its answers."""
-        case_stmt = (
+    async def survey_answers(self, survey_id: int) -> tuple[int | None, list[dict[str, Any]]]:
+        """A survey's questionnaire version and its answers (skipped ones left out), in one
+        statement; (None, []) for a survey without answers."""
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                rows = (await conn.execute(self._survey_answers, {"survey_id": survey_id})).all()
+        if not rows:
+            return None, []
+        answers = [dict(row._mapping) for row in rows]
+        version = answers[0]["questionnaire_version"]
+        for answer in answers:
+            del answer["questionnaire_version"]
+        return int(version), answers
+
+    async def survey_case(self, survey_id: int) -> dict[str, Any]:
+        """A survey's case facts (agency, procedure, officer — no identity)."""
+        stmt = (
             select(
                 cases_t.c.code.label("case_code"),
                 cases_t.c.agency_code,
@@ -299,22 +327,10 @@ class AlertStore:
             .join(procedures_t, procedures_t.c.code == cases_t.c.procedure_code)
             .where(surveys_t.c.id == survey_id)
         )
-        answers_stmt = (
-            select(
-                answers_t.c.question_code,
-                answers_t.c.value_int,
-                answers_t.c.value_text,
-                answers_t.c.choices,
-                answers_t.c.answered_at,
-            )
-            .where(answers_t.c.survey_id == survey_id, answers_t.c.skipped.is_(False))
-            .order_by(answers_t.c.id)
-        )
         with translate_errors():
             async with self.engine.connect() as conn:
-                case = (await conn.execute(case_stmt)).one()
-                answers = (await conn.execute(answers_stmt)).all()
-        return dict(case._mapping), [dict(a._mapping) for a in answers]
+                case = (await conn.execute(stmt)).one()
+        return dict(case._mapping)
 
     async def late_cases(self, *, today: datetime, horizon: datetime) -> list[dict[str, Any]]:
         """Open cases due before `horizon` (overdue or due soon) and cases ended late with no

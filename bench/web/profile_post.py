@@ -93,9 +93,8 @@ async def _sequential(
 
 
 async def _reference_path(app: web.Application) -> None:
-    """The page as it was before the raw-driver store and the alert pre-check: SQLAlchemy's
-    `WebSurveyStore`, the case by `CaseReader.by_link`, every completed survey handed to the
-    alert check (for before/after figures in one session)."""
+    """The page as it was before the raw-driver store: SQLAlchemy's `WebSurveyStore` and the
+    case by `CaseReader.by_link` (for before/after figures in one session)."""
     from bot.survey import web_form
     from bot.web import survey_page
     from bot.web.keys import SURVEYS
@@ -107,14 +106,13 @@ async def _reference_path(app: web.Application) -> None:
     app[survey_page.WEB_SURVEYS] = web_form.WebSurveys(
         survey=app[SURVEYS], store=WebSurveyStore(app[ENGINE])
     )
-    web_form._is_alert_check = lambda _hook: False  # type: ignore[assignment]
 
 
 def _trace_raw_sqlite(meter: Meter) -> None:
     """Count the statements the page runs on its own SQLite connection (raw driver) too."""
-    from storage import web_survey_driver
+    from storage.rawsql import SqliteWriter
 
-    original = web_survey_driver._SqliteThread._connection
+    original = SqliteWriter._connection
 
     def traced(self: Any) -> Any:
         conn = original(self)
@@ -123,7 +121,7 @@ def _trace_raw_sqlite(meter: Meter) -> None:
             self._traced = True
         return conn
 
-    web_survey_driver._SqliteThread._connection = traced  # type: ignore[method-assign]
+    SqliteWriter._connection = traced  # type: ignore[method-assign]
 
 
 SECTIONS: dict[str, list[float]] = collections.defaultdict(list)
@@ -310,9 +308,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true", help="cProfile the POSTs")
     parser.add_argument("--gets", action="store_true", help="then GET each page once")
     parser.add_argument("--spy", default=None, help="py-spy raw output file (GIL samples)")
-    parser.add_argument(
-        "--reference", action="store_true", help="the former path (SQLAlchemy, no pre-check)"
-    )
+    parser.add_argument("--reference", action="store_true", help="the former path (SQLAlchemy)")
     parser.add_argument("--sections", action="store_true", help="CPU of the main steps")
     parser.add_argument("--top", type=int, default=40)
     return parser.parse_args(argv)

@@ -23,7 +23,6 @@ from scheduler.workdays import WorkCalendar
 from scoring.alerts import low_score_response
 from storage.alerts import AlertStore
 from storage.outbox import OutboxIntent
-from storage.surveys import SurveyStore
 
 log = logging.getLogger(__name__)
 ESCALATE_AFTER_SECONDS = 8 * 3600
@@ -45,7 +44,6 @@ class AlertService:
         *,
         store: AlertStore,
         recipients: Recipients,
-        surveys: SurveyStore,
         forms: FormCache,
         clock: Clock,
         calendar: WorkCalendar,
@@ -53,7 +51,6 @@ class AlertService:
     ) -> None:
         self.store = store
         self.recipients = recipients
-        self.surveys = surveys
         self.forms = forms
         self.clock = clock
         self.calendar = calendar
@@ -64,31 +61,22 @@ class AlertService:
 
     async def on_survey_completed(self, survey_id: int) -> int | None:
         """Alert the agency's heads (and inspectors for complaints) about a low-score response."""
-        case, answers = await self.store.survey_facts(survey_id)
-        found = await self.surveys.survey(survey_id)
-        if found is None or not answers:
+        # Most responses are not low: the answers alone tell, in one read.
+        version, answers = await self.store.survey_answers(survey_id)
+        if version is None:
             return None
-        form = await self.forms.get(found[0].version)
-        topics = {
-            answer["question_code"]: (
-                q.topic if (q := form.question(answer["question_code"])) else ""
-            )
-            for answer in answers
-        }
+        form = await self.forms.get(version)
         row = low_score_response(
             {
                 **answer,
                 "survey_id": survey_id,
-                "case_code": case["case_code"],
-                "agency_code": case["agency_code"],
-                "procedure_code": case["procedure_code"],
-                "officer_name": case["officer_name"],
-                "topic": topics[answer["question_code"]],
+                "topic": q.topic if (q := form.question(answer["question_code"])) else "",
             }
             for answer in answers
         )
         if row is None:
             return None
+        case = await self.store.survey_case(survey_id)
         # Codes and values: each recipient reads them in their own language (the renderer
         # resolves them against the survey's questionnaire version).
         low = [[code, int(value)] for code, value in row["low_items"]]

@@ -20,11 +20,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.heads.service import AlertService
 from bot.survey.engine import MAX_TEXT, NO, YES, AnswerError, Given, ask_order, next_question
 from bot.survey.questionnaire import Question, Questionnaire
 from bot.survey.service import SurveyService
-from scoring.alerts import flags_alert
 from storage.surveys import OPEN_SURVEY, AnswerRow
 from storage.web_survey_driver import WebSurveyDriver
 from storage.web_surveys import WebCaseState, WebSurveyRow, WebSurveyStore
@@ -166,26 +164,6 @@ def given_of(row: AnswerRow) -> Given:
     )
 
 
-def _is_alert_check(hook: object) -> bool:
-    """Whether `hook` is the heads' alert check of a survey (a bound method of it)."""
-    return getattr(hook, "__func__", None) is AlertService.on_survey_completed
-
-
-def _flags(
-    form: Questionnaire,
-    stored: Mapping[str, Given],
-    record: Iterable[tuple[Question, Given]],
-) -> bool:
-    """`flags_alert` over a completed survey's answers as the alert check reads them: every
-    answer not skipped, with its question's topic ("" for a code the form lacks)."""
-    given = [*stored.items(), *((question.code, g) for question, g in record)]
-    return flags_alert(
-        ((q.topic if (q := form.question(code)) else ""), g.value_int)
-        for code, g in given
-        if not g.skipped
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class WebView:
     """What the case's page shows: `kind` is CASE, FORM, THANKS, EXPIRED or CLOSED; a FORM has
@@ -308,28 +286,14 @@ class WebSurveys:
                 "web survey completed",
                 extra={"survey_id": survey_id, "answers": len(checked.record)},
             )
-            await self._completed(survey_id, view.form, view.stored, checked.record)
+            await self._completed(survey_id)
             return Submitted(True, WebView(THANKS))
         return Submitted(False, await self.view(case_code, status))
 
-    async def _completed(
-        self,
-        survey_id: int,
-        form: Questionnaire,
-        stored: Mapping[str, Given],
-        record: Iterable[tuple[Question, Given]],
-    ) -> None:
-        """The heads' alerts, exactly as when a chat completes a survey.
-
-        When the hook is the heads' alert check (`AlertService.on_survey_completed`), a survey
-        it would find nothing in is not handed to it: its first step is this same rule
-        (`scoring.alerts.flags_alert`) over the same answers — the stored ones and the ones
-        just recorded, skipped ones left out — only after four reads of what this request
-        already holds. Any other hook is always called."""
+    async def _completed(self, survey_id: int) -> None:
+        """The heads' alerts, exactly as when a chat completes a survey."""
         hook = self.survey.on_completed
         if hook is None:
-            return
-        if _is_alert_check(hook) and not _flags(form, stored, record):
             return
         try:
             await hook(survey_id)

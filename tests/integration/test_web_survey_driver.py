@@ -12,10 +12,6 @@ import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.heads.service import AlertService
-from bot.survey.engine import Given
-from bot.survey.questionnaire import builtin
-from bot.survey.web_form import _flags, _is_alert_check
 from storage.db import create_engine
 from storage.models import Agency, Case, CaseEvent, Chat, OutboxMessage, Procedure, Survey
 from storage.surveys import AnswerRow
@@ -267,27 +263,3 @@ async def test_a_survey_past_its_expiry_is_not_finished(
             )
         ).scalar_one()
     assert status == "in_progress"
-
-
-def test_the_alert_pre_check_is_the_alert_rule_over_every_answer() -> None:
-    form = builtin("short")
-    high = {"F1": Given(value_int=4), "MONEY": Given(value_int=0)}
-    record = [(form.question("OVERALL"), Given(value_int=5))]
-    assert not _flags(form, high, record)  # type: ignore[arg-type]
-    # a low answer stored by a chat, or recorded now, or a complaint: flagged
-    assert _flags(form, {**high, "F2": Given(value_int=2)}, record)  # type: ignore[arg-type]
-    low = [(form.question("F3"), Given(value_int=1))]
-    assert _flags(form, high, low)  # type: ignore[arg-type]
-    assert _flags(form, {"MONEY": Given(value_int=1)}, [])
-    # skipped answers are not read (as the alert check reads the stored ones)
-    assert not _flags(form, {"F1": Given(skipped=True)}, [])
-
-
-def test_only_the_heads_alert_check_is_pre_checked() -> None:
-    service = AlertService.__new__(AlertService)
-
-    async def other(_survey_id: int) -> None:
-        return None
-
-    assert _is_alert_check(service.on_survey_completed)
-    assert not _is_alert_check(other)

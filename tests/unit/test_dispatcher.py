@@ -470,6 +470,7 @@ class PreparingSender:
         self.known = known or {}
         self.gates: dict[int, asyncio.Event] = {}
         self.calls: list[str] = []
+        self.sent: dict[int, asyncio.Event] = {}
 
     async def send(self, message: ClaimedMessage) -> SendOutcome:
         raise AssertionError("a sender that prepares is sent through its preparation")
@@ -487,6 +488,7 @@ class PreparingSender:
 
         async def transmit() -> SendOutcome:
             self.calls.append(f"sent {message.chat_id}")
+            self.sent.setdefault(message.chat_id, asyncio.Event()).set()
             return Sent(f"m{message.chat_id}")
 
         return transmit
@@ -499,10 +501,7 @@ async def test_a_slow_preparation_holds_no_slot_of_the_channels_budget() -> None
     sender.gates[1] = asyncio.Event()  # chat 1's preparation (a database read) is slow
     worker = Dispatcher(outbox, {"telegram": sender}, global_limit=1, window=0.05, now=Clock())
     idle = asyncio.create_task(worker.run_until_idle())
-    for _ in range(200):
-        if "sent 2" in sender.calls:
-            break
-        await asyncio.sleep(0.005)
+    await asyncio.wait_for(sender.sent.setdefault(2, asyncio.Event()).wait(), 5)
     # The one slot went to the message that was ready, not to the one still preparing.
     assert sender.calls == ["prepared 2", "sent 2"]
     sender.gates[1].set()
@@ -531,6 +530,7 @@ async def test_a_dispatcher_that_starts_leading_sends_nothing_in_its_first_windo
     outbox = FakeOutbox()
     outbox.add(chat_id=1)
     sent_at: list[float] = []
+    sent = asyncio.Event()
     loop = asyncio.get_running_loop()
 
     class TimedSender:
@@ -538,6 +538,7 @@ async def test_a_dispatcher_that_starts_leading_sends_nothing_in_its_first_windo
 
         async def send(self, message: ClaimedMessage) -> SendOutcome:
             sent_at.append(loop.time())
+            sent.set()
             return Sent()
 
     stop = asyncio.Event()
@@ -545,10 +546,7 @@ async def test_a_dispatcher_that_starts_leading_sends_nothing_in_its_first_windo
     worker = Dispatcher(outbox, {"telegram": TimedSender()}, window=0.3, now=Clock())
     running = asyncio.create_task(worker.run(stop))
     try:
-        for _ in range(200):
-            if sent_at:
-                break
-            await asyncio.sleep(0.01)
+        await asyncio.wait_for(sent.wait(), 5)
     finally:
         stop.set()
         await asyncio.wait_for(running, 5)

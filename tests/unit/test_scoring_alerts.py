@@ -10,7 +10,6 @@ import pandas as pd
 from scoring.alerts import (
     LOW_SCORE_COLUMNS,
     agencies_below_threshold,
-    flags_alert,
     low_score_response,
     low_score_responses,
 )
@@ -97,17 +96,14 @@ def test_low_score_responses_are_found() -> None:
 
 
 def test_the_one_survey_check_agrees_with_the_frame_rule() -> None:
-    """`flags_alert` (one completed survey, no frame) flags exactly the surveys the frame
-    rule does, at every threshold."""
+    """`low_score_response` (one completed survey, no frame) flags exactly the surveys the
+    frame rule does, at every threshold."""
     frame = answers()
     for threshold in (1, 2, 3):
         flagged = set(low_score_responses(frame, threshold=threshold)["survey_id"])
         for survey_id, group in frame.groupby("survey_id"):
-            pairs = [
-                (str(t), None if pd.isna(v) else int(v))
-                for t, v in zip(group["topic"], group["value_int"], strict=True)
-            ]
-            assert flags_alert(pairs, threshold) == (survey_id in flagged), (survey_id, threshold)
+            found = low_score_response(group.to_dict("records"), threshold)
+            assert (found is not None) == (survey_id in flagged), (survey_id, threshold)
 
 
 def test_threshold_is_a_setting() -> None:
