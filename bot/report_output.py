@@ -4,10 +4,14 @@
 (`scheduler.scoring_jobs.report`) and the SIPAS indices per procedure and per officer from the
 same counts, and by channel (`storage.channel_report`) the surveys invited and completed per
 agency and the messages each agency pays for per month (ZNS, billable Zalo OA replies; whole
-months, those the period touches). `to_csv` renders the contract columns exactly; `write_xlsx`
-writes one sheet per level — agencies, procedures, officers — then "Theo kênh" and "Tin nhắn
-tính phí" when the period has such figures, with Vietnamese headers, styled for printing
-(landscape, fit to width, the header repeated on every page).
+months, those the period touches). `to_csv` renders the contract columns exactly, and
+`table_csv` the table `sipas report --table` names: "agencies" (that contract CSV), "channels"
+(`CHANNEL_CSV`: per agency and channel, channel codes as stored) or "messages" (`MESSAGE_CSV`:
+per month `YYYY-MM` and agency) — the same frames the workbook's sheets show, no total rows (a
+sum over a filtered column stays right). `write_xlsx` writes one sheet per level — agencies,
+procedures, officers — then "Theo kênh" and "Tin nhắn tính phí" when the period has such
+figures, with Vietnamese headers, styled for printing (landscape, fit to width, the header
+repeated on every page).
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from storage.models import Procedure
 
 procedures_t = Procedure.__table__  # type: ignore[attr-defined]
 
-PERCENT_COLUMNS = frozenset({"sipas", *FACTOR_COLUMNS, "on_time_rate"})
+PERCENT_COLUMNS = frozenset({"sipas", *FACTOR_COLUMNS, "on_time_rate", "response_rate"})
 FACTOR_NAMES = {
     1: "Tiếp cận dịch vụ",
     2: "Thủ tục hành chính",
@@ -114,8 +118,16 @@ PAID_SHEET = [
 ]
 
 
-def _frame(columns: Sequence[Column]) -> pd.DataFrame:
-    return pd.DataFrame(columns=[c.key for c in columns])
+# Beside the sheets' columns, the channel and paid frames keep the codes the CSV tables print:
+# the channel as stored (the sheet shows its name) and the month `YYYY-MM` (the sheet: MM/YYYY).
+CHANNEL_CODE = "channel_code"
+MONTH_CODE = "month_code"
+CHANNEL_KEYS = [*(c.key for c in CHANNEL_SHEET), CHANNEL_CODE]
+PAID_KEYS = [*(c.key for c in PAID_SHEET), MONTH_CODE]
+
+
+def _frame(keys: Sequence[str]) -> pd.DataFrame:
+    return pd.DataFrame(columns=list(keys))
 
 
 @dataclass(frozen=True)
@@ -125,10 +137,10 @@ class ReportData:
     agencies: pd.DataFrame  # REPORT_COLUMNS + name
     procedures: pd.DataFrame  # procedure_code, name, n, sipas, factor_1..5
     officers: pd.DataFrame  # agency_code, agency_name, officer_name, n, sipas, factor_1..5
-    # CHANNEL_SHEET keys, per agency and channel with invitations in the period
-    channels: pd.DataFrame = field(default_factory=lambda: _frame(CHANNEL_SHEET))
-    # PAID_SHEET keys, per month and agency (the months the period touches)
-    paid: pd.DataFrame = field(default_factory=lambda: _frame(PAID_SHEET))
+    # CHANNEL_KEYS, per agency and channel with invitations in the period
+    channels: pd.DataFrame = field(default_factory=lambda: _frame(CHANNEL_KEYS))
+    # PAID_KEYS, per month and agency (the months the period touches)
+    paid: pd.DataFrame = field(default_factory=lambda: _frame(PAID_KEYS))
 
 
 async def _procedure_names(engine: AsyncEngine) -> dict[str, str]:
@@ -157,8 +169,9 @@ def channel_name(channel: str) -> str:
 async def _channel_frames(
     engine: AsyncEngine, start: date, end: date, tz: tzinfo, names: dict[str, str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The channel sheet's rows (per agency and channel with invitations) and the paid
-    messages' (per month and agency). No total rows: a sum over a filtered column stays right."""
+    """The channel sheet's rows (per agency and channel with invitations, by agency code then
+    channel) and the paid messages' (per month and agency, in that order whatever the
+    database's collation). No total rows: a sum over a filtered column stays right."""
     low, high = (
         local.replace(tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
         for local in scores.day_bounds(start, end)
@@ -173,10 +186,11 @@ async def _channel_frames(
                 r.invited,
                 r.completed,
                 round_half_up(r.rate, 1),
+                r.channel,
             )
             for r in responses
         ],
-        columns=[c.key for c in CHANNEL_SHEET],
+        columns=CHANNEL_KEYS,
     )
     first, last = channel_report.month_span(start, end)
     paid = await channel_report.paid_messages(engine, first_month=first, last_month=last)
@@ -188,10 +202,11 @@ async def _channel_frames(
                 f"{m.month[5:]}/{m.month[:4]}",
                 m.zns,
                 m.zalo_oa,
+                m.month,
             )
-            for m in paid
+            for m in sorted(paid, key=lambda m: (m.month, m.agency_code))
         ],
-        columns=[c.key for c in PAID_SHEET],
+        columns=PAID_KEYS,
     )
     return channels, messages
 
@@ -280,12 +295,49 @@ def _csv_line(cells: Sequence[str]) -> str:
     return out.getvalue()[:-2] + "\n"
 
 
+# The CSV tables besides the contract's: (header, frame key) per column, in order.
+CHANNEL_CSV = (
+    ("MaCoQuan", "agency_code"),
+    ("channel", CHANNEL_CODE),
+    ("invited", "invited"),
+    ("completed", "completed"),
+    ("response_rate", "response_rate"),
+)
+MESSAGE_CSV = (
+    ("month", MONTH_CODE),
+    ("MaCoQuan", "agency_code"),
+    ("zns_messages", "zns"),
+    ("oa_billable", "zalo_oa"),
+)
+CSV_TABLES = ("agencies", "channels", "messages")  # `sipas report --table`, the default first
+
+
+def _table_csv(frame: pd.DataFrame, columns: Sequence[tuple[str, str]]) -> str:
+    """The header, then one line per row of `frame` in its order (cells as `csv_cell`)."""
+    keys = [key for _, key in columns]
+    lines = [_csv_line([header for header, _ in columns])]
+    for row in frame[keys].itertuples(index=False):
+        lines.append(_csv_line([csv_cell(k, v) for k, v in zip(keys, row, strict=True)]))
+    return "".join(lines)
+
+
 def to_csv(frame: pd.DataFrame) -> str:
     """The contract's CSV: exactly REPORT_COLUMNS, one row per agency."""
-    lines = [_csv_line(REPORT_COLUMNS)]
-    for row in frame[list(REPORT_COLUMNS)].itertuples(index=False):
-        lines.append(_csv_line([csv_cell(c, v) for c, v in zip(REPORT_COLUMNS, row, strict=True)]))
-    return "".join(lines)
+    return _table_csv(frame, [(column, column) for column in REPORT_COLUMNS])
+
+
+def table_csv(data: ReportData, table: str = "agencies") -> str:
+    """One table of the report as CSV: "agencies" the contract's (`to_csv`), "channels" the
+    surveys invited and completed per agency and channel (`CHANNEL_CSV`; the rate empty when
+    nothing was invited), "messages" the ZNS messages and billable Zalo OA replies per month
+    and agency (`MESSAGE_CSV`; MaCoQuan empty for replies to a chat that follows no case)."""
+    if table == "agencies":
+        return to_csv(data.agencies)
+    if table == "channels":
+        return _table_csv(data.channels, CHANNEL_CSV)
+    if table == "messages":
+        return _table_csv(data.paid, MESSAGE_CSV)
+    raise ValueError(f"no such report table: {table!r}")
 
 
 # --- XLSX ------------------------------------------------------------------------------------
@@ -421,8 +473,13 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
 
 __all__ = [
     "AGENCY_SHEET",
+    "CHANNEL_CSV",
+    "CHANNEL_KEYS",
     "CHANNEL_SHEET",
+    "CSV_TABLES",
+    "MESSAGE_CSV",
     "OFFICER_SHEET",
+    "PAID_KEYS",
     "PAID_SHEET",
     "PROCEDURE_SHEET",
     "ReportData",
@@ -431,6 +488,7 @@ __all__ = [
     "collect",
     "csv_cell",
     "default_xlsx_name",
+    "table_csv",
     "to_csv",
     "write_xlsx",
 ]

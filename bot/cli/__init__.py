@@ -12,7 +12,7 @@ from bot.cli.cases import cmd_import_responses, cmd_invite, cmd_send_sample
 from bot.cli.contacts import cmd_purge_contacts
 from bot.cli.env import ENV_TEMPLATE, cmd_export_secret_key, cmd_init_env
 from bot.cli.receipt import cmd_receipt
-from bot.cli.reports import JOBS, cmd_report, cmd_run_job, cmd_score, day
+from bot.cli.reports import JOBS, REPORT_TABLES, cmd_report, cmd_run_job, cmd_score, day
 from bot.cli.serve import cmd_migrate, cmd_serve
 
 __all__ = ["build_parser", "main"]
@@ -48,7 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--date", type=day, required=True, help="local day YYYY-MM-DD")
     score.set_defaults(func=cmd_score)
     report = commands.add_parser(
-        "report", help="the agency report of a period (CSV on stdout, or an XLSX workbook)"
+        "report",
+        help="the agency report of a period (CSV on stdout, or an XLSX workbook)",
+        description=(
+            "CSV: one table, --table agencies (the contract's columns, one row per agency), "
+            "channels (MaCoQuan,channel,invited,completed,response_rate) or messages "
+            "(month,MaCoQuan,zns_messages,oa_billable). XLSX: a workbook holding them all."
+        ),
     )
     report.add_argument(
         "--from", dest="start", type=day, required=True, help="first local day YYYY-MM-DD"
@@ -58,11 +64,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--format", choices=("csv", "xlsx"), default="csv")
     report.add_argument(
+        "--table",
+        choices=REPORT_TABLES,
+        default=REPORT_TABLES[0],
+        help="the CSV's table: per agency (default), per agency and channel, or the paid "
+        "messages per month and agency (csv only: the workbook holds every table)",
+    )
+    report.add_argument(
         "--output",
         metavar="FILE",
         help="write here (xlsx default: sipas-report-FROM-TO.xlsx in this directory)",
     )
-    report.set_defaults(func=cmd_report)
+    report.set_defaults(func=cmd_report, usage_error=report.error)
     import_responses = commands.add_parser(
         "import-responses",
         help="import survey answers from a CSV file (all rows or none)",

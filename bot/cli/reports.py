@@ -1,5 +1,6 @@
 """`sipas score`, `sipas report` and `sipas run-job`: the scoring, reports and scheduled jobs,
-run by hand."""
+run by hand. `sipas report` prints one CSV table (`--table agencies|channels|messages`,
+bot.report_output.table_csv) or writes the workbook holding them all."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from typing import Any
 from bot.cli.base import CommandError, prepare, with_services
 
 JOBS = ("daily-score", "digest", "monthly-report", "late-cases", "escalation", "purge-contacts")
+# `sipas report --table`: the CSV's table (bot.report_output.CSV_TABLES; the first is the default).
+REPORT_TABLES = ("agencies", "channels", "messages")
 
 
 def day(value: str) -> date:
@@ -46,8 +49,15 @@ def cmd_score(args: argparse.Namespace) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> None:
-    """The agency report of a period: CSV on stdout (the contract's columns), or a printable
-    XLSX workbook (with the figures by channel and the paid messages per month too)."""
+    """The agency report of a period: CSV on stdout — the contract's columns (`--table
+    agencies`, the default), the surveys per agency and channel (`channels`) or the paid
+    messages per month and agency (`messages`) — or a printable XLSX workbook holding all of
+    them (so another `--table` with xlsx is a usage error, exit 2)."""
+    table: str = args.table
+    if args.format == "xlsx" and table != REPORT_TABLES[0]:
+        args.usage_error(
+            f"--table {table} is only for --format csv: the workbook already holds every table"
+        )
     from bot import report_output
     from bot.scoring_setup import question_meta
     from storage.db import create_engine
@@ -80,7 +90,7 @@ def cmd_report(args: argparse.Namespace) -> None:
         raise CommandError(f"database unavailable: {exc}") from None
     try:
         if args.format == "csv":
-            text = report_output.to_csv(data.agencies)
+            text = report_output.table_csv(data, table)
             if output is None:
                 sys.stdout.flush()
                 sys.stdout.buffer.write(text.encode("utf-8"))
