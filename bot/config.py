@@ -337,9 +337,10 @@ class Settings(BaseSettings):
         parse_templates(value)  # raises TemplateSettingError (a ValueError) with the reason
         return value.strip()
 
-    @cached_property
+    @property
     def zns_templates(self) -> ZnsTemplates:
-        """The ZNS template id of each purpose (empty when ZALO_ZNS_TEMPLATES is unset)."""
+        """The ZNS template id of each purpose (empty when ZALO_ZNS_TEMPLATES is unset; read
+        each time, so a copy with other templates never sees this one's)."""
         return ZnsTemplates.parse(self.zalo_zns_templates)
 
     @property

@@ -305,6 +305,7 @@ async def build_commands(
             links=links,
             env_role=people.access.env_role,
             on_roles_changed=people.menus.refresh,
+            zns_templates=settings.zns_templates,
         )
     )
     dispatcher.add(SettingsCommands(config=runtime, audit=audit))

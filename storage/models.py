@@ -42,6 +42,9 @@ class Agency(SQLModel, table=True):
     )
     alert_threshold: float | None = Field(default=None)
     min_sample: int | None = Field(default=None)
+    # How ZNS asks this agency's citizens: "rating" (stars), "invite" (the web survey), or
+    # None (the parent's choice, else the rating template).
+    zns_survey: str | None = Field(default=None, max_length=16)
     created_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
@@ -297,6 +300,8 @@ class OutboxMessage(SQLModel, table=True):
     dedupe_key: str | None = Field(default=None, max_length=160, unique=True)
     survey_id: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
     external_message_id: str | None = Field(default=None, max_length=32)
+    # What the send cost (set when sent): "free", "oa_billable" or "zns" (bot.channels.base).
+    cost_class: str | None = Field(default=None, max_length=16)
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     sent_at: NaiveDatetime | None = Field(default=None)
 

@@ -261,6 +261,7 @@ _MARK_SENT = (
         status=SENT,
         sent_at=_p("b_now", outbox_t.c.sent_at),
         external_message_id=_p("b_external_message_id", outbox_t.c.external_message_id),
+        cost_class=_p("b_cost", outbox_t.c.cost_class),
         claimed_until=None,
     )
 )
@@ -355,10 +356,21 @@ class OutboxStore:
         ]
 
     async def sent(
-        self, message_id: int, *, now: datetime, external_message_id: str | None
+        self,
+        message_id: int,
+        *,
+        now: datetime,
+        external_message_id: str | None,
+        cost: str | None = None,
     ) -> None:
-        """Record a delivered message (and, for a survey question, the survey's prompt id)."""
-        params = {"b_id": message_id, "b_now": now, "b_external_message_id": external_message_id}
+        """Record a delivered message with its cost class (and, for a survey question, the
+        survey's prompt id)."""
+        params = {
+            "b_id": message_id,
+            "b_now": now,
+            "b_external_message_id": external_message_id,
+            "b_cost": cost,
+        }
         with translate_errors():
             async with self._writing(), self._engine.begin() as conn:
                 await conn.execute(_MARK_SENT, params)

@@ -41,6 +41,7 @@ class AgencyRow:
     parent_code: str | None
     alert_threshold: float | None
     min_sample: int | None
+    zns_survey: str | None = None  # "rating", "invite" or None (the parent's choice)
 
 
 class RoleStore:
@@ -200,6 +201,7 @@ class RoleStore:
             agencies_t.c.parent_code,
             agencies_t.c.alert_threshold,
             agencies_t.c.min_sample,
+            agencies_t.c.zns_survey,
         ).order_by(agencies_t.c.code)
         if code is not None:
             stmt = stmt.where(agencies_t.c.code == code)
@@ -213,13 +215,15 @@ class RoleStore:
                 None if r[2] is None else str(r[2]),
                 None if r[3] is None else float(r[3]),
                 None if r[4] is None else int(r[4]),
+                None if r[5] is None else str(r[5]),
             )
             for r in rows
         ]
 
     async def update_agency(self, code: str, **values: object) -> bool:
-        """Set columns of one agency (name, alert_threshold, min_sample); False if unknown."""
-        allowed = {"name", "alert_threshold", "min_sample"}
+        """Set columns of one agency (name, alert_threshold, min_sample, zns_survey); False if
+        unknown."""
+        allowed = {"name", "alert_threshold", "min_sample", "zns_survey"}
         if not values or set(values) - allowed:
             raise ValueError(f"cannot set {sorted(set(values) - allowed)}")
         stmt = update(agencies_t).where(agencies_t.c.code == code).values(**values)

@@ -77,6 +77,24 @@ class ZnsCase:
     returned_at: datetime | None
     end_event_at: datetime | None
     finished_at: datetime | None
+    link_key_id: str | None = None  # the key of the case's web link (None: the current one)
+
+
+@dataclass(frozen=True, slots=True)
+class DueCase:
+    """A case due for a ZNS survey, and its agency (which decides how it is asked)."""
+
+    code: str
+    agency_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyChoice:
+    """An agency's place in the tree and how it wants ZNS to ask its citizens."""
+
+    code: str
+    parent_code: str | None
+    zns_survey: str | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,11 +128,14 @@ _CASE_FACTS = (
         cases_t.c.returned_at,
         cases_t.c.end_event_at,
         cases_t.c.finished_at,
+        cases_t.c.link_key_id,
     )
     .join(procedures_t, procedures_t.c.code == cases_t.c.procedure_code)
     .join(agencies_t, agencies_t.c.code == cases_t.c.agency_code)
     .where(cases_t.c.code == bindparam("code"))
 )
+
+_AGENCY_CHOICES = select(agencies_t.c.code, agencies_t.c.parent_code, agencies_t.c.zns_survey)
 
 
 class ZnsStore:
@@ -158,10 +179,12 @@ class ZnsStore:
             func.length(cases_t.c.code) <= EXTERNAL_ID_LIMIT - len(self.prefix),
         ]
 
-    async def due_surveys(self, statuses: Sequence[int], *, limit: int = DUE_BATCH) -> list[str]:
+    async def due_surveys(
+        self, statuses: Sequence[int], *, limit: int = DUE_BATCH
+    ) -> list[DueCase]:
         """Cases at a survey status without a survey that ZNS may reach (oldest first)."""
         stmt = (
-            select(cases_t.c.code)
+            select(cases_t.c.code, cases_t.c.agency_code)
             .join(contacts_t, contacts_t.c.case_code == cases_t.c.code)
             .outerjoin(surveys_t, surveys_t.c.case_code == cases_t.c.code)
             .outerjoin(links_t, links_t.c.case_code == cases_t.c.code)
@@ -178,7 +201,15 @@ class ZnsStore:
         )
         with translate_errors():
             async with self.engine.connect() as conn:
-                return [str(row[0]) for row in (await conn.execute(stmt)).all()]
+                rows = (await conn.execute(stmt)).all()
+        return [DueCase(str(row[0]), str(row[1])) for row in rows]
+
+    async def agency_choices(self) -> list[AgencyChoice]:
+        """Every agency's parent and ZNS survey choice (the tree is small: one read)."""
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                rows = (await conn.execute(_AGENCY_CHOICES)).all()
+        return [AgencyChoice(str(r[0]), r[1], r[2]) for r in rows]
 
     # -- surveys and messages ------------------------------------------------------------
 
@@ -344,7 +375,7 @@ class ZnsStore:
                 cases_t.c.processing_unit,
                 procedures_t.c.name.label("procedure_name"),
                 agencies_t.c.name.label("agency_name"),
-                literal(None, String).label("applicant_name"),
+                contacts_t.c.applicant_name,  # the apology template names the applicant
                 literal(0).label("chat_id"),
             )
             .join(cases_t, cases_t.c.code == events_t.c.case_code)

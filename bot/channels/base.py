@@ -74,11 +74,20 @@ class MessageView:
         return [choice for row in self.choices for choice in row]
 
 
+# What a sent message cost the agency (`outbox.cost_class`, per message; the channel report
+# counts the paid ones per agency and month).
+COST_FREE = "free"  # a chat message: Telegram, the Zalo Bot, a Zalo OA reply within 48 h
+COST_OA_BILLABLE = "oa_billable"  # a Zalo OA reply 48 h–7 d after the user's last interaction
+COST_ZNS = "zns"  # a ZNS template message, billed per message
+COST_CLASSES = (COST_FREE, COST_OA_BILLABLE, COST_ZNS)
+
+
 @dataclass(frozen=True)
 class Sent:
-    """Delivered; the channel's id of the message, when it gives one."""
+    """Delivered; the channel's id of the message, when it gives one, and its cost class."""
 
     external_message_id: str | None = None
+    cost: str = COST_FREE
 
 
 @dataclass(frozen=True)

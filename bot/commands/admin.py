@@ -1,4 +1,5 @@
-"""Admin chat commands: invites, people and revocation, the agency tree, the audit log.
+"""Admin chat commands: invites, people and revocation, the agency tree (names, parents,
+thresholds, minimum samples, how ZNS asks its citizens), the audit log.
 
 Every change is written to the audit log with its before and after values; nothing here
 edits or deletes the log. Questionnaire commands live in `questionnaire_admin`, settings in
@@ -25,6 +26,7 @@ from bot.commands.base import (
     UsageError,
 )
 from bot.heads.invites import RoleInvites
+from bot.zns.templates import INVITE, RATING, ZnsTemplates
 from storage.audit import AuditRow, AuditStore
 from storage.invites import UnknownAgency
 from storage.roles import AgencyRow, GrantRow, RoleStore
@@ -42,6 +44,21 @@ def _short(value: Any, limit: int = 160) -> str:
         return "∅"
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# `/coquan_zns <MaCoQuan> <choice>`: what an admin types → `agencies.zns_survey` (None: the
+# parent agency's choice).
+ZNS_CHOICES: dict[str, str | None] = {
+    "sao": RATING,
+    "rating": RATING,
+    "web": INVITE,
+    "invite": INVITE,
+    "-": None,
+}
+
+
+def _zns_choice(lang: str, value: str) -> str:
+    return admin_text(lang, f"zns_{value}") if value in (RATING, INVITE) else value
 
 
 def _person(grant: GrantRow) -> str:
@@ -69,6 +86,7 @@ class AdminCommands:
         links: ChannelLinks,
         env_role: Callable[[str, str, str], bool],
         on_roles_changed: Callable[[int], Awaitable[None]] | None = None,
+        zns_templates: ZnsTemplates | None = None,
     ) -> None:
         self.roles = roles
         self.audit_store = audit_store
@@ -78,6 +96,7 @@ class AdminCommands:
         self.links = links  # the deep links an invitation is opened with, by channel
         self.env_role = env_role  # (role, channel, external id) → granted by the environment
         self.on_roles_changed = on_roles_changed
+        self.zns_templates = zns_templates or ZnsTemplates({})  # ZALO_ZNS_TEMPLATES
 
     def commands(self) -> Sequence[Command]:
         def make(name: str, run: Any, key: str, aliases: tuple[str, ...] = ()) -> Command:
@@ -93,6 +112,7 @@ class AdminCommands:
             make("coquan_cha", self.set_parent, "h_parent", ("agency_parent",)),
             make("nguong", self.threshold, "h_threshold", ("threshold",)),
             make("comau", self.min_sample, "h_min_sample", ("min_sample",)),
+            make("coquan_zns", self.zns_survey, "h_zns", ("agency_zns",)),
             make("audit", self.audit_log, "h_audit", ("nhatky",)),
         ]
 
@@ -212,8 +232,10 @@ class AdminCommands:
                 return
             seen.add(node.code)
             extra = ""
+            if node.zns_survey is not None:
+                extra += admin_text(lang, "agency_zns", zns=_zns_choice(lang, node.zns_survey))
             if node.alert_threshold is not None or node.min_sample is not None:
-                extra = admin_text(
+                extra += admin_text(
                     lang,
                     "agency_extra",
                     threshold=default
@@ -327,6 +349,30 @@ class AdminCommands:
             shown=str,
         )
 
+    async def zns_survey(self, caller: Caller, args: list[str]) -> Reply:
+        """How ZNS asks the agency's citizens: stars (`sao`), the web survey (`web`) or the
+        parent's way (`-`)."""
+        lang = caller.language
+        choice = ZNS_CHOICES.get(args[1].lower(), "") if len(args) == 2 else ""
+        if choice == "":
+            raise UsageError(admin_text(lang, "zns_usage"))
+        reply = await self._set_agency_figure(
+            caller,
+            args[0],
+            field="zns_survey",
+            action="agency_zns_survey",
+            value=choice,
+            text_key="zns_set",
+            shown=lambda value: _zns_choice(lang, value),
+            default_key="zns_inherit",
+        )
+        if choice is not None and self.zns_templates.get(choice) is None:
+            other = self.zns_templates.survey_purpose
+            key = "zns_no_template" if other is not None else "zns_off"
+            note = admin_text(lang, key, choice=_zns_choice(lang, choice))
+            return Reply(f"{reply.text}\n{note}")
+        return reply
+
     async def _set_agency_figure(
         self,
         caller: Caller,
@@ -334,11 +380,13 @@ class AdminCommands:
         *,
         field: str,
         action: str,
-        value: float | None,
+        value: float | str | None,
         text_key: str,
         shown: Callable[[Any], str],
+        default_key: str = "default",
     ) -> Reply:
-        """Set an agency's threshold or minimum sample (None: the default), audited."""
+        """Set an agency's threshold, minimum sample or ZNS survey choice (None: the
+        default), audited."""
         lang = caller.language
         before = await self._agency(lang, code)
         previous = getattr(before, field)
@@ -346,7 +394,7 @@ class AdminCommands:
         await self.audit.record(
             actor=caller, action=action, target=before.code, before=previous, after=value
         )
-        default = admin_text(lang, "default")
+        default = admin_text(lang, default_key)
         return Reply(
             admin_text(
                 lang,

@@ -9,7 +9,8 @@ from bot.channels.actions import AlertPress, FollowUp, encode
 from bot.channels.base import Choice
 from bot.conversation.wording import lang as _lang
 from bot.conversation.wording import say, say_head
-from bot.texts import BUTTONS
+from bot.texts import BUTTONS, has_text, text
+from scoring.frames import round_half_up
 
 
 def alert_choices(alert_id: int, language: str) -> list[list[Choice]]:
@@ -100,7 +101,38 @@ def monthly_text(payload: dict[str, Any], language: str) -> str:
         late=payload.get("late", 0),
         overdue_open=payload.get("overdue_open", 0),
     )
-    return title + "\n" + body
+    return "\n".join([title, body, *_monthly_channels(payload, lang)])
+
+
+def _monthly_channels(payload: dict[str, Any], lang: str) -> list[str]:
+    """The monthly report's "by channel" lines: each channel's response rate (invitations
+    completed), then the month's ZNS messages and billable Zalo OA replies, when any."""
+    lines: list[str] = []
+    channels = [c for c in payload.get("channels") or [] if int(c.get("invited") or 0) > 0]
+    if channels:
+        lines.append(text(lang, "report.channels_title"))
+    for row in channels:
+        channel, invited, completed = (
+            str(row["channel"]),
+            int(row["invited"]),
+            int(row["completed"]),
+        )
+        name = f"report.channels_name_{channel}"
+        lines.append(
+            text(
+                lang,
+                "report.channels_line",
+                channel=text(lang, name) if has_text(name) else channel,
+                rate=f"{round_half_up(100.0 * completed / invited, 1):.1f}",
+                completed=completed,
+                invited=invited,
+            )
+        )
+    for key, field in (("monthly_zns", "zns_messages"), ("monthly_oa", "oa_billable")):
+        count = int(payload.get(field) or 0)
+        if count:
+            lines.append(say_head(lang, key, count=count))
+    return lines
 
 
 def digest_text(payload: dict[str, Any], language: str) -> str:

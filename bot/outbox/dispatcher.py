@@ -72,7 +72,12 @@ class Outbox(Protocol):
     ) -> list[ClaimedMessage]: ...
 
     async def sent(
-        self, message_id: int, *, now: datetime, external_message_id: str | None
+        self,
+        message_id: int,
+        *,
+        now: datetime,
+        external_message_id: str | None,
+        cost: str | None = None,
     ) -> None: ...
 
     async def retry(self, message_id: int, *, now: datetime, at: datetime, error: str) -> None: ...
@@ -338,9 +343,11 @@ class Dispatcher:
         now = self._now()
         fields = _fields(message)
         match outcome:
-            case Sent(external_message_id=external_id):
-                await self._store.sent(message.id, now=now, external_message_id=external_id)
-                log.info("outbox: sent", extra=fields | {"outcome": "sent"})
+            case Sent(external_message_id=external_id, cost=cost):
+                await self._store.sent(
+                    message.id, now=now, external_message_id=external_id, cost=cost
+                )
+                log.info("outbox: sent", extra=fields | {"outcome": "sent", "cost": cost})
             case RetryLater(error=error) if message.attempts >= self._max_attempts:
                 reason = f"gave up after {message.attempts} attempts: {error}"
                 await self._store.failed(message.id, now=now, error=reason)

@@ -223,6 +223,8 @@ CATALOG: Final[dict[str, str]] = {
         "Returned late: {late}\n"
         "Overdue now: {overdue_open}"
     ),
+    "head.monthly_zns": "ZNS messages sent this month (paid by the agency): {count}",
+    "head.monthly_oa": "Billable Zalo OA replies this month (after 48 hours): {count}",
     "head.below_title": "📉 SIPAS below threshold — {agency}",
     "head.below_line": "Month to date: {sipas}% (threshold {threshold}%, n={n})",
     # What admins (and anyone refused) read from the dispatcher and the admin commands.
@@ -250,6 +252,7 @@ CATALOG: Final[dict[str, str]] = {
     "admin.h_parent": "Move an agency: /agency_parent <code> <parent code|->",
     "admin.h_threshold": "SIPAS alert threshold (%): /threshold <code> <0-100|->",
     "admin.h_min_sample": "Minimum sample: /min_sample <code> <n|->",
+    "admin.h_zns": "How ZNS invites to the survey: /agency_zns <code> <rating|web|->",
     "admin.h_settings": "Show/change settings: /settings [key value]",
     "admin.h_audit": "Audit log (latest 20)",
     "admin.invite_usage": "Usage: /invite head <AgencyCode>, /invite inspector or /invite admin.",
@@ -306,6 +309,22 @@ CATALOG: Final[dict[str, str]] = {
         "Usage: /min_sample <code> <whole number 1 to 10000> (or - for the default)"
     ),
     "admin.sample_set": "Minimum sample of {code}: {before} → {after}",
+    "admin.zns_usage": (
+        "Usage: /agency_zns <code> rating (the citizen gives stars in the ZNS message), web "
+        "(the ZNS message invites to the full web survey), or - to follow the parent agency"
+    ),
+    "admin.zns_set": "ZNS survey invitation of {code}: {before} → {after}",
+    "admin.zns_rating": "star rating",
+    "admin.zns_invite": "web survey",
+    "admin.zns_inherit": "as the parent agency",
+    "admin.zns_no_template": (
+        "Note: no ZNS template is configured for «{choice}» (ZALO_ZNS_TEMPLATES), so the "
+        "other template is used until it is."
+    ),
+    "admin.zns_off": (
+        "Note: ZNS is not configured (ZALO_ZNS_TEMPLATES), so no ZNS message is sent yet."
+    ),
+    "admin.agency_zns": " [ZNS: {zns}]",
     "admin.none": "(none)",
     "admin.settings_title": "Current settings (change with /settings <key> <value>):",
     "admin.settings_line": "{key} = {value} — {label}{changed}",

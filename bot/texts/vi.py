@@ -236,6 +236,8 @@ CATALOG: Final[dict[str, str]] = {
         "Trả trễ hạn: {late}\n"
         "Đang quá hạn: {overdue_open}"
     ),
+    "head.monthly_zns": "Tin ZNS đã gửi trong tháng (cơ quan trả phí): {count}",
+    "head.monthly_oa": "Tin trả lời Zalo OA tính phí trong tháng (sau 48 giờ): {count}",
     "head.below_title": "📉 SIPAS dưới ngưỡng — {agency}",
     "head.below_line": "Từ đầu tháng: {sipas}% (ngưỡng {threshold}%, n={n})",
     # What admins (and anyone refused) read from the dispatcher and the admin commands.
@@ -263,6 +265,7 @@ CATALOG: Final[dict[str, str]] = {
     "admin.h_parent": "Đổi cơ quan cấp trên: /coquan_cha <MaCoQuan> <MaCoQuanCha|->",
     "admin.h_threshold": "Ngưỡng cảnh báo SIPAS (%): /nguong <MaCoQuan> <0-100|->",
     "admin.h_min_sample": "Cỡ mẫu tối thiểu: /comau <MaCoQuan> <số|->",
+    "admin.h_zns": "Cách mời khảo sát qua ZNS: /coquan_zns <MaCoQuan> <sao|web|->",
     "admin.h_settings": "Xem/đổi cài đặt: /caidat [khóa giá trị]",
     "admin.h_audit": "Nhật ký thay đổi (20 dòng mới nhất)",
     "admin.invite_usage": (
@@ -329,6 +332,24 @@ CATALOG: Final[dict[str, str]] = {
         "Cách dùng: /comau <MaCoQuan> <số nguyên từ 1 đến 10000> (hoặc - để dùng mặc định)"
     ),
     "admin.sample_set": "Đã đặt cỡ mẫu tối thiểu của {code}: {before} → {after}",
+    "admin.zns_usage": (
+        "Cách dùng: /coquan_zns <MaCoQuan> sao (người dân chấm sao ngay trong tin nhắn ZNS), "
+        "web (tin nhắn ZNS mời làm phiếu khảo sát đầy đủ trên web), hoặc - để theo cơ quan "
+        "cấp trên"
+    ),
+    "admin.zns_set": "Đã đặt cách mời khảo sát qua ZNS của {code}: {before} → {after}",
+    "admin.zns_rating": "chấm sao",
+    "admin.zns_invite": "phiếu khảo sát trên web",
+    "admin.zns_inherit": "theo cấp trên",
+    "admin.zns_no_template": (
+        "Lưu ý: hệ thống chưa cấu hình mẫu ZNS cho cách «{choice}» (biến cấu hình "
+        "ZALO_ZNS_TEMPLATES), nên tạm dùng mẫu còn lại cho đến khi mẫu này được cấu hình."
+    ),
+    "admin.zns_off": (
+        "Lưu ý: ZNS chưa được cấu hình (biến cấu hình ZALO_ZNS_TEMPLATES), nên chưa có tin "
+        "nhắn ZNS nào được gửi."
+    ),
+    "admin.agency_zns": " [ZNS: {zns}]",
     "admin.none": "(không)",
     "admin.settings_title": "Cài đặt hiện hành (đổi bằng /caidat <khóa> <giá trị>):",
     "admin.settings_line": "{key} = {value} — {label}{changed}",

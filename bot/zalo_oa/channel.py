@@ -5,7 +5,8 @@ Zalo refuses CS messages to a user who last interacted more than 7 days ago (`-2
 not follow the OA (`-213`). The product knows each user's last interaction (`ActivityStore`),
 so it does not call Zalo then: `Failed(fallback=True)` lets the outbox carry the message
 another way (ZNS, else the web link). Replies 48 h–7 d after that interaction are billable:
-each is counted per agency and month (`BillableStore`) and in `billable_sent` (/metrics).
+each is counted per agency and month (`BillableStore`) and in `billable_sent` (/metrics), and
+the message is recorded with cost class `oa_billable` (free ones with `free`).
 
 A refused access token is renewed (`OATokens.renew`) and the call retried once. A view that
 becomes several CS messages is sent in order; if a later one fails, the outcome is that
@@ -20,6 +21,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from bot.channels.base import (
+    COST_OA_BILLABLE,
     OUTCOMES,
     Capabilities,
     Failed,
@@ -128,6 +130,8 @@ class ZaloOAChannel:
                 result = RetryLater(f"database: {exc}"[:200])
             if sent and age > self._free_window:
                 await self._count_billable(external_id, sent)
+                if isinstance(result, Sent):
+                    result = Sent(result.external_message_id, COST_OA_BILLABLE)
             return result
 
         return transmit

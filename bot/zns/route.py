@@ -5,7 +5,8 @@ ZNS to the case's phone, then nowhere (the receipt's web link stays). ZNS takes 
 
 - at the survey status, a case with a phone and no chat that can take the survey (none
   linked, or the linked one blocked us): its survey opens on the case's ZNS chat
-  (`source = "zns"`) and the invitation is the `rating` template (`invite` without one);
+  (`source = "zns"`) and the invitation is the template its agency chose (`choices`: the
+  `rating` template, or `invite` for the web survey);
 - the notices of such a case (result ready, an apology for a new promised date), read from
   the intake inbox through a cursor of their own;
 - a message its chat could not carry (`Failed(fallback=True)`: the Zalo OA's reply window is
@@ -23,19 +24,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from bot.contacts import ContactBook
 from bot.survey.engine import next_question
 from bot.survey.notices import notice_intents
 from bot.survey.service import SurveyService
 from bot.zns import CHANNEL
-from bot.zns.templates import ZnsTemplates, purpose_of
+from bot.zns.choices import SurveyChoices
+from bot.zns.templates import APOLOGY, APOLOGY_DETAILS, ZnsTemplates, purpose_of
 from storage.errors import StorageError
 from storage.event_feed import EventForChat
 from storage.outbox import ClaimedMessage, OutboxIntent
-from storage.zns import DUE_BATCH, CaseIntent, ZnsStore
+from storage.zns import DUE_BATCH, CaseIntent, DueCase, ZnsStore
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,15 @@ def zns_intent(
     )
 
 
+def _payload(purpose: str, case_code: str, given: Mapping[str, Any]) -> dict[str, Any]:
+    """A ZNS row's payload: its purpose and case, and an apology's details (the dates, unit,
+    reason and name the chat apology carries: the template's parameters)."""
+    payload: dict[str, Any] = {"purpose": purpose, "case": case_code}
+    if purpose == APOLOGY:
+        payload.update({key: given.get(key) for key in APOLOGY_DETAILS})
+    return payload
+
+
 def _case_code(message: ClaimedMessage) -> str | None:
     """The case a chat message is about (survey rows name `case_code`, notices `code`)."""
     for key in ("case_code", "code", "case"):
@@ -87,12 +99,14 @@ class ZnsRoute:
         contacts: ContactBook,
         templates: ZnsTemplates,
         *,
+        choices: SurveyChoices,
         interval: float = 30.0,
     ) -> None:
         self._surveys = surveys
         self._store = store
         self._contacts = contacts
         self._templates = templates
+        self._choices = choices
         self._interval = interval
         self._wake = asyncio.Event()
         self._notices = bool(templates.get("apology") or templates.get("result_ready"))
@@ -116,15 +130,15 @@ class ZnsRoute:
     # -- surveys -----------------------------------------------------------------------------
 
     async def open_due(self) -> int:
-        """Open a ZNS survey for every case due for one; how many opened."""
-        purpose = self._templates.survey_purpose
-        if purpose is None or not self.enabled:
+        """Open a ZNS survey for every case due for one, asked the way its agency chose
+        (`choices`); how many opened."""
+        if self._templates.survey_purpose is None or not self.enabled:
             return 0
         service = self._surveys
         opened = 0
         while True:
             due = await self._store.due_surveys(service.survey_statuses)
-            batch = await self._open(due, purpose) if due else 0
+            batch = await self._open(due) if due else 0
             opened += batch
             if len(due) < DUE_BATCH or not batch:
                 break
@@ -134,8 +148,13 @@ class ZnsRoute:
             service.wake()
         return opened
 
-    async def _open(self, case_codes: Sequence[str], purpose: str) -> int:
+    async def _open(self, due: Sequence[DueCase]) -> int:
         service = self._surveys
+        purposes: dict[str, str] = {}
+        for case in due:
+            purpose = await self._choices.purpose(case.agency_code)
+            if purpose is not None:
+                purposes[case.code] = purpose
         form = await service.forms.active()
         first = next_question(form, {})
         assert first is not None
@@ -145,7 +164,7 @@ class ZnsRoute:
             return [
                 zns_intent(
                     chat_id=chat_id,
-                    purpose=purpose,
+                    purpose=purposes[case_code],
                     case_code=case_code,
                     survey_id=survey_id,
                     dedupe_key=f"zns:survey:{survey_id}",
@@ -155,7 +174,7 @@ class ZnsRoute:
 
         now = service.clock.utcnow()
         return await self._store.open_surveys(
-            case_codes,
+            list(purposes),
             version=form.version,
             first_code=first.code,
             now=now,
@@ -197,7 +216,7 @@ class ZnsRoute:
                 CaseIntent(
                     case_code=str(code),
                     kind=KIND,
-                    payload={"purpose": purpose, "case": str(code)},
+                    payload=_payload(purpose, str(code), intent.payload),
                     not_before=intent.not_before,
                     dedupe_key=f"zns:{intent.dedupe_key}",
                 )
@@ -211,14 +230,22 @@ class ZnsRoute:
         """Re-queue on ZNS a message its chat could not carry; True if it was."""
         if message.channel == CHANNEL or not self.enabled:
             return False
-        purpose = purpose_of(message.kind, message.payload, self._templates)
         case_code = _case_code(message)
-        if purpose is None or self._templates.get(purpose) is None or case_code is None:
+        if case_code is None or purpose_of(message.kind, message.payload, self._templates) is None:
             return False
         service = self._surveys
         not_before = service.unprompted_at()
         dedupe_key = f"zns:fallback:{message.id}"
         try:
+            survey_purpose = None
+            if message.kind == "question":
+                case = await self._store.case_facts(case_code)
+                if case is None:
+                    return False
+                survey_purpose = await self._choices.purpose(case.agency_code)
+            purpose = purpose_of(message.kind, message.payload, self._templates, survey_purpose)
+            if purpose is None or self._templates.get(purpose) is None:
+                return False
             if await self._contacts.phone(case_code) is None:
                 return False
             if message.kind == "question":
@@ -249,7 +276,7 @@ class ZnsRoute:
                 intent = CaseIntent(
                     case_code=case_code,
                     kind=KIND,
-                    payload={"purpose": purpose, "case": case_code},
+                    payload=_payload(purpose, case_code, message.payload),
                     not_before=not_before,
                     dedupe_key=dedupe_key,
                 )

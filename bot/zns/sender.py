@@ -2,12 +2,15 @@
 template message to the case's phone.
 
 A ZNS message is a template, not a rendered text: the row names its purpose (`templates.
-purpose_of`), the case comes from the ZNS chat (`case:<code>`), the template's parameters from
-the case row and the phone from the sealed contact, opened here and sent to Zalo only. Zalo's
+purpose_of`; a survey's invitation or reminder goes as the template the case's agency chose,
+`choices`), the case comes from the ZNS chat (`case:<code>`), the template's parameters from
+the case row (an `invite` carries the case's web-link token, an apology its outbox payload's
+details) and the phone from the sealed contact, opened here and sent to Zalo only. All reads
+are made in `prepare`, before the dispatcher gives the row a slot of the rate. Zalo's
 answers:
 
-- accepted: `Sent(msg_id)`; `data.quota` is kept for /metrics and the message is counted for
-  the case's agency and the local month (ZNS is billed per message);
+- accepted: `Sent(msg_id)` of cost class `zns`; `data.quota` is kept for /metrics and the
+  message is counted for the case's agency and the local month (ZNS is billed per message);
 - `-144` (today's quota is spent): `RetryLater` until the next local midnight (or the end of
   the quiet hours it falls in); until then no other row calls Zalo, they wait the same way,
   and the dispatcher sends the oldest first once the day turns;
@@ -28,6 +31,8 @@ from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
 from bot.channels.base import (
+    COST_ZNS,
+    OUTCOMES,
     Capabilities,
     Failed,
     Limits,
@@ -35,10 +40,13 @@ from bot.channels.base import (
     RetryLater,
     SendOutcome,
     Sent,
+    Transmit,
 )
 from bot.contacts import ContactBook
+from bot.onestop.links import KeyRing
 from bot.zalo_oa.tokens import TokensDead
 from bot.zns import CHANNEL, case_of
+from bot.zns.choices import SurveyChoices
 from bot.zns.client import (
     DAILY_QUOTA_EXCEEDED,
     FINAL_FOR_CASE,
@@ -48,7 +56,7 @@ from bot.zns.client import (
     ZnsClient,
     ZnsUnavailable,
 )
-from bot.zns.templates import CaseFacts, ZnsTemplates, purpose_of, template_data
+from bot.zns.templates import INVITE, CaseFacts, ZnsTemplates, purpose_of, template_data
 from scheduler.quiet import next_allowed
 from storage.channel_state import BillableStore
 from storage.chats import ChatStore
@@ -86,8 +94,12 @@ class ZnsSender:
         local_now: Callable[[], datetime],
         to_utc: Callable[[datetime], datetime],
         quiet_window: QuietWindow = lambda: None,
+        choices: SurveyChoices | None = None,
+        links: KeyRing | None = None,
     ) -> None:
         self._client = client
+        self._choices = choices  # the agency's survey choice, for survey rows
+        self._links = links  # SIPAS_SECRET_KEY: the web link an `invite` opens
         self._templates = templates
         self._contacts = contacts
         self._store = store
@@ -104,12 +116,13 @@ class ZnsSender:
         self.quota_refusals = 0  # -144 answers
 
     async def send(self, message: ClaimedMessage) -> SendOutcome:
-        purpose = purpose_of(message.kind, message.payload, self._templates)
-        if purpose is None:
-            return Failed(f"ZNS carries no {message.kind!r} message")
-        template_id = self._templates.get(purpose)
-        if template_id is None:
-            return Failed(f"no ZNS template for {purpose} (ZALO_ZNS_TEMPLATES)")
+        ready = await self.prepare(message)
+        return ready if isinstance(ready, OUTCOMES) else await ready()
+
+    async def prepare(self, message: ClaimedMessage) -> SendOutcome | Transmit:
+        """The reads a send needs (the case, its agency's survey choice, the sealed phone),
+        made before the dispatcher gives the row a slot of the rate: the outcome when nothing
+        may go, else the call to Zalo left to make."""
         case_code = case_of(message.external_id)
         if case_code is None:
             return Failed("not a case's ZNS chat")
@@ -118,13 +131,27 @@ class ZnsSender:
             return waiting
         try:
             found = await self._store.case_facts(case_code)
-            phone = await self._contacts.phone(case_code) if found is not None else None
+            if found is None:
+                return Failed("the case is gone")
+            survey = None
+            if message.kind == "question" and self._choices is not None:
+                survey = await self._choices.purpose(found.agency_code)
+            purpose = purpose_of(message.kind, message.payload, self._templates, survey)
+            if purpose is None:
+                return Failed(f"ZNS carries no {message.kind!r} message")
+            template_id = self._templates.get(purpose)
+            if template_id is None:
+                return Failed(f"no ZNS template for {purpose} (ZALO_ZNS_TEMPLATES)")
+            phone = await self._contacts.phone(case_code)
         except StorageError as exc:
             return RetryLater(f"database: {exc}"[:200])
-        if found is None:
-            return Failed("the case is gone")
         if phone is None:
             return await self._final(message, "no phone number is kept for the case")
+        web_token: str | None = None
+        if purpose == INVITE:
+            web_token = self._web_token(found.code, found.link_key_id)
+            if web_token is None:
+                return Failed("the case's web link was made with a key no longer configured")
         facts = CaseFacts(
             code=found.code,
             procedure_name=found.procedure_name,
@@ -133,20 +160,39 @@ class ZnsSender:
             returned_at=found.returned_at,
             end_event_at=found.end_event_at,
             finished_at=found.finished_at,
+            web_token=web_token,
         )
-        data = template_data(purpose, facts, today=self._local_now().date())
-        try:
-            answer = await self._client.send_template(
-                phone=phone,
-                template_id=template_id,
-                template_data=data,
-                tracking_id=self._tracking_id(message),
-            )
-        except TokensDead:
-            return TOKEN_DEAD
-        except ZnsUnavailable as exc:
-            return RetryLater(str(exc)[:200])
-        return await self._outcome(message, purpose, found.agency_code, answer)
+        data = template_data(
+            purpose, facts, today=self._local_now().date(), details=message.payload
+        )
+
+        async def transmit() -> SendOutcome:
+            waiting = self._quota_wait()
+            if waiting is not None:
+                return waiting
+            try:
+                answer = await self._client.send_template(
+                    phone=phone,
+                    template_id=template_id,
+                    template_data=data,
+                    tracking_id=self._tracking_id(message),
+                )
+            except TokensDead:
+                return TOKEN_DEAD
+            except ZnsUnavailable as exc:
+                return RetryLater(str(exc)[:200])
+            return await self._outcome(message, purpose, found.agency_code, answer)
+
+        return transmit
+
+    def _web_token(self, case_code: str, key_id: str | None) -> str | None:
+        """The token of the case's web link (None: its key is no longer configured)."""
+        links = self._links
+        if links is None or not links:
+            return None
+        if key_id is not None and key_id not in links:
+            return None
+        return links.token(case_code, key_id)
 
     @staticmethod
     def _tracking_id(message: ClaimedMessage) -> str:
@@ -191,7 +237,7 @@ class ZnsSender:
             # The message went out: a lost count must not make the outbox send it again.
             log.warning("could not count a zns message", extra={"error": str(exc)})
         msg_id = answer.msg_id
-        return Sent(None if msg_id is None else msg_id[:MESSAGE_ID_LIMIT])
+        return Sent(None if msg_id is None else msg_id[:MESSAGE_ID_LIMIT], COST_ZNS)
 
     async def _final(self, message: ClaimedMessage, reason: str) -> SendOutcome:
         """The case can never be reached by ZNS: its ZNS chat is blocked for good."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Iterable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -22,6 +23,7 @@ from bot.metrics import Sample
 from bot.services import Services
 from bot.zalo_oa.tokens import OATokens
 from bot.zns import CASE_PREFIX, CHANNEL
+from bot.zns.choices import SurveyChoices
 from bot.zns.client import ZnsClient
 from bot.zns.poll import RatingPoll
 from bot.zns.route import ZnsRoute
@@ -49,6 +51,7 @@ class ZnsService:
         contacts = services.contacts or ContactBook(settings.contact_ring, ContactStore(engine))
         store = ZnsStore(engine, channel=CHANNEL, prefix=CASE_PREFIX)
         self.billable = BillableStore(engine)
+        self.choices = SurveyChoices(store, self.templates, monotonic=time.monotonic)
         self._monthly: list[tuple[str, str, int]] = []
         self.sender = ZnsSender(
             self.client,
@@ -62,11 +65,13 @@ class ZnsService:
             to_utc=clock.to_utc,
             # Read at each use: an admin may change the quiet hours by chat.
             quiet_window=lambda: surveys.quiet_window,
+            choices=self.choices,
+            links=settings.key_ring,
         )
         self.outlet = ZnsOutlet(
             self.sender, Limits(per_second=settings.zalo_zns_rate_per_second, per_chat_burst=1)
         )
-        self.route = ZnsRoute(surveys, store, contacts, self.templates)
+        self.route = ZnsRoute(surveys, store, contacts, self.templates, choices=self.choices)
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._watch: asyncio.Task[None] | None = None

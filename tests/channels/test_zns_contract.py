@@ -227,10 +227,24 @@ async def test_the_apology_and_the_result_ready_notice_go_as_templates(
     await event(talk, TrangThaiHoSo=2, SoDienThoai=PHONE)
     assert sent(phones) == []  # no template for the accepted notice
 
-    await event(talk, TrangThaiHoSo=4, SoDienThoai=PHONE, DanhSachHoSoBoSung=[MOVED])
+    await event(
+        talk,
+        TrangThaiHoSo=4,
+        SoDienThoai=PHONE,
+        ChuHoSo="Nguyễn Văn An",
+        DanhSachHoSoBoSung=[MOVED],
+    )
     [apology] = sent(phones)
     assert apology.template_id == DEFAULT_TEMPLATE_IDS["apology"]
-    assert apology.template_data == CASE_FACTS
+    # The slip's fields (domain.md §4): who, when received, the old and new dates, why.
+    assert apology.template_data == CASE_FACTS | {
+        "ten_nguoi_nop": "Nguyễn Văn An",
+        "ngay_nhan": "01/10/2026",
+        "ngay_hen_cu": "08/10/2026",
+        "ngay_hen_moi": "15/10/2026",
+        "don_vi": CASE_FACTS["ten_co_quan"],
+        "ly_do": "Chờ kết quả xác minh",
+    }
     assert apology.tracking_id and apology.tracking_id.startswith("n")
 
     await event(talk, TrangThaiHoSo=9, SoDienThoai=PHONE, NgayKetThucXuLy="20261005160000")

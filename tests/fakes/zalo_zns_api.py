@@ -456,6 +456,7 @@ class FakeZaloZNS:
             tracking_id=request.tracking_id,
             msg_id=new_id(),
             sent_time=self.now_ms(),
+            button=request.template.button_link(request.data),
         )
         self.sent.append(message)
         self._receipt(message)

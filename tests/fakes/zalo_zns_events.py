@@ -101,13 +101,16 @@ class ZnsTemplate:
     params: Mapping[str, int]
     patterns: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
     feedbacks: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+    # The CTA button's link as approved, with `{parameter}` places (an `invite` template).
+    button: str | None = None
 
     @classmethod
     def of(cls, template_id: str, spec: ZnsTemplate | Mapping[str, Any]) -> ZnsTemplate:
         """Build from a spec: `type`; `params` (a list of names, each limited to
         `max_length`, default 30, or a mapping name → max length); optional `patterns` (name →
-        regex the value must match whole) and, for `rating`, `feedbacks` (star → up to 5
-        option texts of ≤ 50 characters). Raises ValueError on a spec that makes no sense."""
+        regex the value must match whole), for `rating`, `feedbacks` (star → up to 5
+        option texts of ≤ 50 characters), and `button` (the CTA link, `{parameter}` places
+        filled from the send's data). Raises ValueError on a spec that makes no sense."""
         if isinstance(spec, ZnsTemplate):
             return spec
         kind = spec.get("type")
@@ -130,7 +133,19 @@ class ZnsTemplate:
             if len(texts) > MAX_FEEDBACKS or any(len(t) > MAX_FEEDBACK_TEXT for t in texts):
                 raise ValueError(f"template {template_id}: up to 5 options of <= 50 characters")
             feedbacks[int(stars)] = texts
-        return cls(str(template_id), str(kind), params, patterns, feedbacks)
+        button = spec.get("button")
+        if button is not None:
+            places = set(re.findall(r"\{(\w+)\}", str(button)))
+            if not places <= set(params):
+                raise ValueError(f"template {template_id}: button names unknown parameters")
+        return cls(
+            str(template_id),
+            str(kind),
+            params,
+            patterns,
+            feedbacks,
+            None if button is None else str(button),
+        )
 
     def check_data(self, data: Any) -> dict[str, str]:
         """The `template_data` of a send, or `ZnsApiError`: -111 when it is missing or empty,
@@ -153,6 +168,12 @@ class ZnsTemplate:
                 raise bad_parameter(f"template_data.{name} does not match {pattern.pattern}")
         return dict(data)
 
+    def button_link(self, data: Mapping[str, str]) -> str | None:
+        """The CTA button's link with the send's parameters in place (None: no button)."""
+        if self.button is None:
+            return None
+        return re.sub(r"\{(\w+)\}", lambda m: data[m.group(1)], self.button)
+
     def check_feedbacks(self, stars: int, picked: Sequence[str] | None) -> list[str] | None:
         """The option texts a citizen picks with `stars` (None: none picked); raises
         ValueError for more than 5, a text over 50 characters, or one the template does not
@@ -172,6 +193,19 @@ class ZnsTemplate:
 
 RATING_PARAMS = {"ma_ho_so": 30, "ten_thu_tuc": 200, "ten_co_quan": 200, "ngay_tra": 20}
 NOTICE_PARAMS = {"ma_ho_so": 30, "ten_thu_tuc": 200, "ten_co_quan": 200}
+INVITE_PARAMS = NOTICE_PARAMS | {"ma_khao_sat": 30}
+# The apology slip's fields provinces send by Zalo (domain.md §4).
+APOLOGY_PARAMS = NOTICE_PARAMS | {
+    "ten_nguoi_nop": 30,
+    "ngay_nhan": 20,
+    "ngay_hen_cu": 20,
+    "ngay_hen_moi": 20,
+    "don_vi": 200,
+    "ly_do": 200,
+}
+# The invite template's button, as approved: the product's web survey of the case (the fake
+# leaves the host out; a test joins it to the product's address).
+INVITE_BUTTON = "/s/{ma_khao_sat}"
 DATE_PATTERN = r"\d{2}/\d{2}/\d{4}"  # the product's contract: dd/MM/yyyy
 LOW_STARS = ("Giải quyết chậm", "Phải đi lại nhiều lần", "Cán bộ thiếu nhiệt tình")
 MIDDLE_STARS = ("Thời gian chờ còn lâu", "Hướng dẫn chưa rõ")
@@ -191,8 +225,17 @@ DEFAULT_TEMPLATES: dict[str, dict[str, Any]] = {
         "patterns": {"ngay_tra": DATE_PATTERN},
         "feedbacks": {1: LOW_STARS, 2: LOW_STARS, 3: MIDDLE_STARS, 4: HIGH_STARS, 5: HIGH_STARS},
     },
-    DEFAULT_TEMPLATE_IDS["invite"]: {"type": "invite", "params": NOTICE_PARAMS},
-    DEFAULT_TEMPLATE_IDS["apology"]: {"type": "notice", "params": NOTICE_PARAMS},
+    DEFAULT_TEMPLATE_IDS["invite"]: {
+        "type": "invite",
+        "params": INVITE_PARAMS,
+        "patterns": {"ma_khao_sat": r"[A-Za-z0-9_-]{22}"},
+        "button": INVITE_BUTTON,
+    },
+    DEFAULT_TEMPLATE_IDS["apology"]: {
+        "type": "notice",
+        "params": APOLOGY_PARAMS,
+        "patterns": {name: DATE_PATTERN for name in ("ngay_nhan", "ngay_hen_cu", "ngay_hen_moi")},
+    },
     DEFAULT_TEMPLATE_IDS["result_ready"]: {"type": "notice", "params": NOTICE_PARAMS},
 }
 
@@ -227,6 +270,7 @@ class ZnsMessage:
     msg_id: str
     sent_time: int  # fake-clock epoch ms
     ratings: list[ZnsRating] = field(default_factory=list)
+    button: str | None = None  # the CTA link as the citizen's phone shows it
 
     @property
     def rating(self) -> ZnsRating | None:

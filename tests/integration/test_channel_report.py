@@ -38,6 +38,7 @@ from bot.cli import main
 from bot.clock import Clock
 from bot.commands.base import Caller
 from bot.commands.head import HeadCommands
+from bot.conversation.head_views import monthly_text
 from bot.heads.reports import HeadReports
 from bot.services import build_services
 from scoring.frames import REPORT_COLUMNS
@@ -445,6 +446,21 @@ async def test_the_monthly_report_carries_the_subtree_figures_by_channel(seeded:
     of_p = payloads[seeded.chats["head_p"]]
     assert of_p["channels"][0] == {"channel": "telegram", "invited": 4, "completed": 2}
     assert (of_p["zns_messages"], of_p["oa_billable"]) == (4, 2)
+    # What the head reads: the rate per channel and what the agency pays for.
+    shown = monthly_text(of_a, "vi").splitlines()
+    assert shown[-8:] == [
+        "Theo kênh:",
+        "• Telegram: 33.3% (1/3 phiếu mời)",
+        "• Zalo OA: 100.0% (1/1 phiếu mời)",
+        "• Zalo Bot: 100.0% (1/1 phiếu mời)",
+        "• ZNS: 0.0% (0/1 phiếu mời)",
+        "• Trang web: 100.0% (1/1 phiếu mời)",
+        "Tin ZNS đã gửi trong tháng (cơ quan trả phí): 3",
+        "Tin trả lời Zalo OA tính phí trong tháng (sau 48 giờ): 2",
+    ]
+    assert "ZNS messages sent this month (paid by the agency): 3" in monthly_text(of_a, "en")
+    quiet = {**of_a, "channels": [], "zns_messages": 0, "oa_billable": 0}
+    assert monthly_text(quiet, "vi").splitlines()[-1].startswith("Đang quá hạn")
 
 
 # -- sipas report ---------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ ARGS: dict[str, list[str]] = {
     "coquan_cha": [TARGET, "D1"],
     "nguong": [TARGET, "85"],
     "comau": [TARGET, "30"],
+    "coquan_zns": [TARGET, "web"],
     "report": [TARGET],
     "late": [TARGET],
     "alerts": [TARGET],

@@ -200,8 +200,16 @@ async def test_a_chats_next_message_waits_until_the_one_in_flight_is_done(
     first = await claim(store)
     assert [m.payload["n"] for m in first] == [1, 3]
     assert await claim(store) == []
-    await store.sent(first[0].id, now=T0, external_message_id="m1")
+    await store.sent(first[0].id, now=T0, external_message_id="m1", cost="oa_billable")
     assert [m.payload["n"] for m in await claim(store)] == [2]
+    async with engine.connect() as conn:
+        stored = (
+            await conn.execute(
+                text("SELECT cost_class, external_message_id FROM outbox WHERE id = :i"),
+                {"i": first[0].id},
+            )
+        ).one()
+    assert tuple(stored) == ("oa_billable", "m1")
 
 
 async def test_a_failed_send_scheduled_for_later_does_not_hold_back_the_next(

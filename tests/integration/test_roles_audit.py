@@ -294,6 +294,15 @@ async def test_admin_commands_validate_change_and_audit(services: Services) -> N
     assert "mặc định → 85%" in await run(services, admin, "/nguong D2 85")
     assert "mặc định → 40" in await run(services, admin, "/comau D2 40")
     assert "[ngưỡng 85, mẫu 40]" in await run(services, admin, "/coquan Q")
+    assert (await run(services, admin, "/coquan_zns D2 sms")).startswith("Cách dùng: /coquan_zns")
+    assert (await run(services, admin, "/coquan_zns D9 web")) == "Không có cơ quan mã D9."
+    web = await run(services, admin, "/coquan_zns D2 web")
+    assert web.startswith("Đã đặt cách mời khảo sát qua ZNS của D2: theo cấp trên → phiếu")
+    assert "ZNS chưa được cấu hình" in web  # these services run without ZALO_ZNS_TEMPLATES
+    assert "D2 — Phòng Hộ tịch [ZNS: phiếu khảo sát trên web] [ngưỡng 85" in await run(
+        services, admin, "/coquan Q"
+    )
+    assert "→ theo cấp trên" in await run(services, admin, "/agency_zns D2 -")
     renamed = await run(services, admin, "/coquan_ten D2 Phòng Hộ tịch mới")
     assert renamed == "Đã đổi tên D2: Phòng Hộ tịch → Phòng Hộ tịch mới"
     assert "nhac = 24 — nhắc lại sau" in await run(services, admin, "/caidat")
@@ -307,6 +316,8 @@ async def test_admin_commands_validate_change_and_audit(services: Services) -> N
     assert ("agency_parent", "D2", "D1", "Q") in changes
     assert ("agency_threshold", "D2", None, 85) in changes
     assert ("agency_min_sample", "D2", None, 40) in changes
+    assert ("agency_zns_survey", "D2", None, "invite") in changes
+    assert ("agency_zns_survey", "D2", "invite", None) in changes
     assert ("agency_rename", "D2", "Phòng Hộ tịch", "Phòng Hộ tịch mới") in changes
     assert ("setting", "reminder_hours", 24, 12) in changes
     assert (

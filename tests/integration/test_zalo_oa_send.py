@@ -13,7 +13,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.channels.base import Choice, Failed, Limits, MessageView, RetryLater, Sent
+from bot.channels.base import (
+    COST_FREE,
+    COST_OA_BILLABLE,
+    Choice,
+    Failed,
+    Limits,
+    MessageView,
+    RetryLater,
+    Sent,
+)
 from bot.onestop.links import KeyRing
 from bot.sealing import Sealer
 from bot.zalo_oa import CHANNEL, TAP_PREFIX
@@ -199,10 +208,12 @@ async def test_zalos_own_window_or_follow_refusal_falls_back(rig: Rig, followed:
 async def test_replies_between_48_hours_and_7_days_are_counted_billable(rig: Rig) -> None:
     await rig.user()
     channel = rig.channel()
-    assert isinstance(await channel.send(USER, MessageView("Trong 48 giờ: miễn phí.")), Sent)
+    free = await channel.send(USER, MessageView("Trong 48 giờ: miễn phí."))
+    assert isinstance(free, Sent) and free.cost == COST_FREE
     rig.advance(hours=50)
     view = MessageView("Nhắc lại", ask_phone="Chia sẻ số điện thoại")  # two CS messages
-    assert isinstance(await channel.send(USER, view), Sent)
+    paid = await channel.send(USER, view)
+    assert isinstance(paid, Sent) and paid.cost == COST_OA_BILLABLE
     assert rig.fake.billable_count == 2
     assert channel.billable_sent == 2
     month = (rig.now + timedelta(hours=7)).strftime("%Y-%m")

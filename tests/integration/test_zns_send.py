@@ -1,157 +1,36 @@
 """ZNS outbound inside the whole service (bot.app): which cases go by ZNS, the templates and
-their parameters, Zalo's answers (quota, no account, token), quiet hours, the count per agency
-and month. The fake OA and the fake ZNS over real HTTP, SQLite and PostgreSQL, the service's
-clock and the fakes' clock one file the test moves."""
+their parameters, Zalo's answers (quota, no account, bad phone, token), quiet hours, the count
+per agency and month and the cost class of each message (the rig: `tests.integration.zns_rig`)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import text
 
-from bot.app import ZALO_OA, ZNS, create_app
-from bot.clock import Clock
-from bot.web.keys import ENGINE, SURVEYS
+from bot.app import ZALO_OA, ZNS
+from bot.web.keys import SURVEYS
 from bot.zns import CASE_PREFIX, CHANNEL, case_chat_id
 from storage.channel_state import BillableStore
 from storage.zns import CaseIntent, ZnsStore
-from tests.conftest import make_settings
-from tests.fakes.zalo_oa_api import (
-    DEFAULT_ACCESS_TOKEN,
-    DEFAULT_APP_ID,
-    DEFAULT_APP_SECRET,
-    DEFAULT_OA_ID,
-    DEFAULT_OA_SECRET_KEY,
-    DEFAULT_REFRESH_TOKEN,
-    FakeZaloOA,
+from tests.fakes.zalo_oa_api import DEFAULT_ACCESS_TOKEN
+from tests.fakes.zalo_zns_api import DEFAULT_TEMPLATE_IDS
+from tests.integration.zns_rig import (
+    AGENCY,
+    CASE,
+    CITIZEN,
+    OTHER,
+    OTHER_PHONE,
+    PHONE,
+    RATING_ID,
+    START,
+    TZ,
+    Rig,
 )
-from tests.fakes.zalo_zns_api import DEFAULT_TEMPLATE_IDS, FakeZaloZNS, templates_setting
-from tests.support import dossier, signed
-
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-CONTACT_KEY = "c1:zns-contact-key-0123456789abcdef"
-CASE = "H12.22-261001-0001"
-OTHER = "H12.22-261001-0002"
-PHONE = "0912345678"
-OTHER_PHONE = "0977111222"
-AGENCY = "000.00.01.H12"
-CITIZEN = "8800000000000002"
-# The product's clock starts here (local): after every date the one-stop payloads carry.
-START = datetime(2027, 3, 10, 10, 0, tzinfo=TZ)
-RATING_ID = DEFAULT_TEMPLATE_IDS["rating"]
-
-
-class Moment:
-    """The time the service and both fakes read: a clock file (SIPAS_CLOCK_FILE)."""
-
-    def __init__(self, path: Path, start: datetime) -> None:
-        self.path = path
-        self.set(start)
-        self.clock = Clock(TZ, clock_file=str(path))
-
-    def set(self, instant: datetime) -> None:
-        self.path.write_text(instant.isoformat(), encoding="utf-8")
-
-    def epoch(self) -> float:
-        return self.clock.now().timestamp()
-
-
-@dataclass
-class Rig:
-    oa: FakeZaloOA
-    zns: FakeZaloZNS
-    client: TestClient
-    moment: Moment
-
-    @property
-    def engine(self) -> Any:
-        return self.client.app[ENGINE]
-
-    async def deliver(self, code: str = CASE, **fields: Any) -> dict[str, Any]:
-        body, headers = signed(dossier(code, **fields))
-        response = await self.client.post("/api/v1/onestop/events", data=body, headers=headers)
-        assert response.status in {200, 202}, await response.text()
-        answer: dict[str, Any] = await response.json()
-        return answer
-
-    async def returned(self, code: str = CASE, phone: str = PHONE) -> None:
-        """The case's result was handed over (status 10) on 8 October 2026."""
-        await self.deliver(
-            code,
-            TrangThaiHoSo=10,
-            ThoiDiemXuLy="20261008100000",
-            NgayTra="20261008100000",
-            SoDienThoai=phone,
-        )
-
-    async def rows(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
-        async with self.engine.connect() as conn:
-            return [tuple(row) for row in (await conn.execute(text(sql), params)).all()]
-
-    async def until(self, probe: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:
-        """Wait until `probe()` returns something truthy (the database is polled: the service
-        gives no event for it)."""
-        async with asyncio.timeout(timeout):
-            while not (found := await probe()):
-                await asyncio.sleep(0.02)
-        return found
-
-    async def zns_rows(self, code: str = CASE) -> list[tuple[Any, ...]]:
-        """(status, not_before, last_error, payload) of the case's ZNS outbox rows."""
-        return await self.rows(
-            "SELECT o.status, o.not_before, o.last_error, o.payload FROM outbox o "
-            "JOIN chats c ON c.id = o.chat_id WHERE c.channel = 'zns' AND c.external_id = :e "
-            "ORDER BY o.id",
-            e=case_chat_id(code),
-        )
-
-    def move(self, instant: datetime) -> None:
-        self.moment.set(instant)
-
-
-@pytest.fixture
-async def start(migrated_url: str, tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[Rig]]]:
-    async with AsyncExitStack() as stack:
-
-        async def make(*, start: datetime = START, **overrides: Any) -> Rig:
-            moment = Moment(tmp_path / "clock", start)
-            oa = await stack.enter_async_context(FakeZaloOA(clock=moment.epoch))
-            zns = await stack.enter_async_context(FakeZaloZNS(oa))
-            values: dict[str, Any] = {
-                "zalo_oa_id": DEFAULT_OA_ID,
-                "zalo_oa_secret_key": DEFAULT_OA_SECRET_KEY,
-                "zalo_app_id": DEFAULT_APP_ID,
-                "zalo_app_secret": DEFAULT_APP_SECRET,
-                "zalo_oa_access_token": DEFAULT_ACCESS_TOKEN,
-                "zalo_oa_refresh_token": DEFAULT_REFRESH_TOKEN,
-                "zalo_oa_api_base_url": oa.url,
-                "zalo_oauth_base_url": oa.url,
-                "zalo_zns_api_base_url": zns.url,
-                "zalo_zns_templates": templates_setting(),
-                "contact_key": CONTACT_KEY,
-                "clock_file": str(moment.path),
-                "quiet_hours": "",
-                "scheduler_enabled": False,
-            }
-            values.update(overrides)
-            client = TestClient(TestServer(create_app(make_settings(migrated_url, **values))))
-            await client.start_server()
-            stack.push_async_callback(client.close)
-            oa.webhook_url = str(client.make_url("/zalo/webhook"))
-            return Rig(oa, zns, client, moment)
-
-        yield make
-
 
 # --- the survey by ZNS -----------------------------------------------------------------------
 
@@ -317,14 +196,19 @@ async def test_a_spent_quota_at_night_waits_for_the_end_of_the_quiet_hours(
     assert _same(not_before, datetime(2027, 3, 11, 7, 0, tzinfo=TZ))
 
 
-async def test_no_zalo_account_is_final_for_the_case(
-    start: Callable[..., Awaitable[Rig]],
+@pytest.mark.parametrize(
+    ("phone", "code"),
+    [(PHONE, -118), ("0243 912 3456", -108)],  # no Zalo account; a landline is no ZNS phone
+    ids=["no-account", "bad-phone"],
+)
+async def test_no_zalo_account_or_a_bad_phone_is_final_for_the_case(
+    start: Callable[..., Awaitable[Rig]], phone: str, code: int
 ) -> None:
     rig = await start()
     rig.zns.no_account.add("84912345678")
-    await rig.returned()
+    await rig.returned(phone=phone)
     [(_s, _nb, error, _p)] = await rig.until(lambda: _with_status(rig, CASE, "failed"))
-    assert "-118" in error
+    assert str(code) in error
     [(blocked,)] = await rig.rows(
         "SELECT blocked_at FROM chats WHERE channel = 'zns' AND external_id = :e",
         e=case_chat_id(CASE),
@@ -336,7 +220,7 @@ async def test_no_zalo_account_is_final_for_the_case(
     assert await store.queue([later], now=rig.moment.clock.utcnow()) == 0
     rig.move(START + timedelta(days=2))
     assert await rig.client.app[SURVEYS].remind_and_expire() == (0, 0)
-    assert [call.error for call in rig.zns.calls if call.kind == "message"] == [-118]
+    assert [call.error for call in rig.zns.calls if call.kind == "message"] == [code]
     assert len(await rig.zns_rows()) == 1
 
 
@@ -420,6 +304,12 @@ async def test_each_message_is_counted_for_its_agency_and_month(
     await rig.until(lambda: _sent_rows(rig, OTHER))
     billable = BillableStore(rig.engine)
     assert await billable.counts("zns") == [(AGENCY, "2027-03", 2)]
+    # Each message is recorded with its cost class too.
+    costs = await rig.rows(
+        "SELECT o.cost_class FROM outbox o JOIN chats c ON c.id = o.chat_id "
+        "WHERE c.channel = 'zns'"
+    )
+    assert costs == [("zns",), ("zns",)]
     body = await (await rig.client.get("/metrics")).text()
     assert f'sipas_zns_messages_by_month{{agency="{AGENCY}",month="2027-03"}} 2.0' in body
     assert 'sipas_zns_sent_total{purpose="rating"} 2.0' in body

@@ -38,6 +38,7 @@ class FakeOutbox:
     rows: dict[int, Row] = field(default_factory=dict)
     events: list[tuple[Any, ...]] = field(default_factory=list)
     claim_limits: list[int] = field(default_factory=list)
+    costs: dict[int, str | None] = field(default_factory=dict)
 
     def add(self, chat_id: int, channel: str = "telegram") -> int:
         row_id = len(self.rows) + 1
@@ -91,10 +92,16 @@ class FakeOutbox:
         )
 
     async def sent(
-        self, message_id: int, *, now: datetime, external_message_id: str | None
+        self,
+        message_id: int,
+        *,
+        now: datetime,
+        external_message_id: str | None,
+        cost: str | None = None,
     ) -> None:
         row = self.rows[message_id]
         row.status, row.external_message_id = "sent", external_message_id
+        self.costs[message_id] = cost
         self.events.append(("sent", message_id, external_message_id))
 
     async def retry(self, message_id: int, *, now: datetime, at: datetime, error: str) -> None:
@@ -167,6 +174,20 @@ async def test_sent_records_the_channels_message_id() -> None:
     sender = ScriptedSender(lambda m: Sent(external_message_id=f"tg-{m.id}"))
     await dispatcher(outbox, sender).run_until_idle()
     assert outbox.events == [("sent", row, f"tg-{row}")]
+    assert outbox.costs == {row: "free"}
+
+
+async def test_each_send_is_recorded_with_the_cost_class_its_channel_gave() -> None:
+    outbox = FakeOutbox()
+    paid = outbox.add(chat_id=1, channel="zns")
+    billable = outbox.add(chat_id=2, channel="zalo_oa")
+    costs = {"zns": "zns", "zalo_oa": "oa_billable"}
+    senders = [
+        ScriptedSender(lambda m, c=channel: Sent(cost=costs[c]), channel)
+        for channel in ("zns", "zalo_oa")
+    ]
+    await dispatcher(outbox, *senders).run_until_idle()
+    assert outbox.costs == {paid: "zns", billable: "oa_billable"}
 
 
 async def test_429_is_retried_after_the_time_telegram_asks_for() -> None:

@@ -195,7 +195,15 @@ async def test_bad_sends_get_zalos_codes_and_spend_nothing(
         assert (await resp.json())["error"] == -121
     assert (await send(http, fake, template_id=INVITE, data=DATA))["error"] == -132
     invite = {k: v for k, v in DATA.items() if k != "ngay_tra"}
-    assert (await send(http, fake, template_id=INVITE, data=invite))["error"] == 0
+    assert (await send(http, fake, template_id=INVITE, data=invite))["error"] == -132
+    token = "AbCdEfGhIjKlMnOpQrSt_-"
+    for bad in ("not a token", token + "x"):
+        data = invite | {"ma_khao_sat": bad}
+        assert (await send(http, fake, template_id=INVITE, data=data))["error"] == -132
+    data = invite | {"ma_khao_sat": token}
+    assert (await send(http, fake, template_id=INVITE, data=data))["error"] == 0
+    # The approved button opens the case's web survey with the token in its place.
+    assert fake.sent[-1].button == f"/s/{token}"
 
 
 async def test_the_quota_runs_out_and_is_whole_again_after_midnight_in_vietnam(
@@ -256,7 +264,8 @@ async def test_what_the_rating_form_does_not_allow_is_refused(
     fake: FakeZaloZNS, http: aiohttp.ClientSession
 ) -> None:
     await send(http, fake)
-    await send(http, fake, template_id=INVITE, data={k: DATA[k] for k in list(DATA)[:3]})
+    invite_data = {k: DATA[k] for k in list(DATA)[:3]} | {"ma_khao_sat": "A" * 22}
+    await send(http, fake, template_id=INVITE, data=invite_data)
     rating, invite = fake.sent
     bad: list[tuple[Any, Any]] = [
         (0, None),
