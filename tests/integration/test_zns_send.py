@@ -306,8 +306,7 @@ async def test_each_message_is_counted_for_its_agency_and_month(
     assert await billable.counts("zns") == [(AGENCY, "2027-03", 2)]
     # Each message is recorded with its cost class too.
     costs = await rig.rows(
-        "SELECT o.cost_class FROM outbox o JOIN chats c ON c.id = o.chat_id "
-        "WHERE c.channel = 'zns'"
+        "SELECT o.cost_class FROM outbox o JOIN chats c ON c.id = o.chat_id WHERE c.channel = 'zns'"
     )
     assert costs == [("zns",), ("zns",)]
     body = await (await rig.client.get("/metrics")).text()
