@@ -69,6 +69,8 @@ class ChannelToken(SQLModel, table=True):
     version: int = Field(default=1)
     refreshed_at: NaiveDatetime = Field(default_factory=utcnow)
     dead_at: NaiveDatetime | None = Field(default=None)
+    # While a process refreshes the pair: until when it holds the row (storage.channel_state).
+    refreshing_until: NaiveDatetime | None = Field(default=None)
 
 
 class BillableReply(SQLModel, table=True):

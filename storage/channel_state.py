@@ -4,27 +4,31 @@ billable replies per agency and month.
 - `ActivityStore`: when a user last wrote, tapped or followed (Zalo OA reply windows are
   counted from it) and whether they follow the account.
 - `TokenStore`: the token pair a platform rotates (the Zalo OA's refresh token is single use).
-  `rotate` holds the row locked while the caller asks the platform for a new pair and writes
-  the answer in the same transaction, so a restart or a second replica never uses a refresh
-  token that was already spent. Sealing is the caller's business: this module never sees a
-  token in clear.
+  `rotate` leases the row (`refreshing_until`, in a short transaction) while the caller asks
+  the platform for a new pair and stores the answer the moment it has it, so a restart or a
+  second replica never uses a refresh token that was already spent, and no transaction (nor
+  SQLite's write lock) is held while the platform answers. Sealing is the caller's business:
+  this module never sees a token in clear.
 - `BillableStore`: replies sent inside a paid window, per agency and local month.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.channel_models import BillableReply, ChannelToken, ChatActivity
+from storage.columns import utcnow
 from storage.db import dialect_insert, is_sqlite
-from storage.errors import translate_errors
+from storage.errors import StorageError, translate_errors
 from storage.models import Case, CaseLink, Chat
 
 activity_t = ChatActivity.__table__  # type: ignore[attr-defined]
@@ -33,6 +37,11 @@ billable_t = BillableReply.__table__  # type: ignore[attr-defined]
 links_t = CaseLink.__table__  # type: ignore[attr-defined]
 cases_t = Case.__table__  # type: ignore[attr-defined]
 chats_t = Chat.__table__  # type: ignore[attr-defined]
+
+# How long one refresh may hold a token pair's lease: longer than the refresh call can take
+# (the OA client's timeout is 10 s), so a lease only runs out when its holder died.
+REFRESH_LEASE = timedelta(seconds=60)
+LEASE_POLL_SECONDS = 0.05  # how often a process waiting for another's refresh looks again
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,47 +129,76 @@ class SealedTokens:
 
 
 class Rotation:
-    """The locked row of one `TokenStore.rotate`: read it, ask the platform, `replace`."""
+    """One refresh of a token pair under the row's lease (`TokenStore.rotate`): `current` is
+    the stored pair, `replace` stores the platform's answer, `dead` marks the pair refused for
+    good. Each writes in a short transaction of its own, only over the version read."""
 
-    def __init__(self, conn: AsyncConnection, name: str, current: SealedTokens | None) -> None:
-        self._conn = conn
+    def __init__(self, store: TokenStore, name: str, current: SealedTokens | None) -> None:
+        self._store = store
         self._name = name
         self.current = current
+        self.done = False  # replace or dead wrote: the lease ended with it
 
     async def replace(
         self, *, key_id: str, sealed: str, access_expires_at: datetime, now: datetime
-    ) -> None:
-        """Store the new pair (in the rotation's transaction)."""
+    ) -> bool:
+        """Store the new pair and end the lease; False if the stored pair changed meanwhile
+        (only possible once the lease ran out: another process took it)."""
         values = {
             "key_id": key_id,
             "sealed": sealed,
             "access_expires_at": access_expires_at,
             "refreshed_at": now,
             "dead_at": None,
+            "refreshing_until": None,
         }
-        if self.current is None:
-            await self._conn.execute(tokens_t.insert().values(name=self._name, version=1, **values))
-        else:
-            await self._conn.execute(
-                update(tokens_t)
-                .where(tokens_t.c.name == self._name)
-                .values(version=tokens_t.c.version + 1, **values)
-            )
+        current = self.current
+        with translate_errors():
+            async with self._store.engine.begin() as conn:
+                if current is None:
+                    await conn.execute(
+                        tokens_t.insert().values(name=self._name, version=1, **values)
+                    )
+                    written = True
+                else:
+                    result = await conn.execute(
+                        update(tokens_t)
+                        .where(tokens_t.c.name == self._name, tokens_t.c.version == current.version)
+                        .values(version=tokens_t.c.version + 1, **values)
+                    )
+                    written = bool(result.rowcount)
+        self.done = True
+        return written
 
     async def dead(self, *, now: datetime) -> None:
         """The pair can never be refreshed again (the platform refused it for good)."""
-        if self.current is not None:
-            await self._conn.execute(
-                update(tokens_t).where(tokens_t.c.name == self._name).values(dead_at=now)
-            )
+        current = self.current
+        if current is not None:
+            with translate_errors():
+                async with self._store.engine.begin() as conn:
+                    await conn.execute(
+                        update(tokens_t)
+                        .where(tokens_t.c.name == self._name, tokens_t.c.version == current.version)
+                        .values(dead_at=now, refreshing_until=None)
+                    )
+        self.done = True
 
 
 class TokenStore:
     """A platform's sealed token pair, one row per name (e.g. `zalo_oa:<oa id>`)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        lease: timedelta = REFRESH_LEASE,
+        poll: float = LEASE_POLL_SECONDS,
+    ) -> None:
         self.engine = engine
         self._sqlite = is_sqlite(str(engine.url))
+        self._lease = lease
+        self._poll = poll
+        self.lease_waits = 0  # times this store found another process's lease and waited
 
     @staticmethod
     def _row(row: Any) -> SealedTokens | None:
@@ -175,6 +213,7 @@ class TokenStore:
             tokens_t.c.access_expires_at,
             tokens_t.c.version,
             tokens_t.c.dead_at,
+            tokens_t.c.refreshing_until,
         ).where(tokens_t.c.name == name)
 
     async def load(self, name: str) -> SealedTokens | None:
@@ -183,15 +222,13 @@ class TokenStore:
                 row = (await conn.execute(self._select(name))).first()
         return self._row(row)
 
-    @contextlib.asynccontextmanager
-    async def rotate(self, name: str) -> AsyncIterator[Rotation]:
-        """The row locked for one refresh: whatever `replace` writes commits with it; an
-        exception rolls it back."""
+    async def _claim(self, name: str, now: datetime) -> tuple[bool, Any]:
+        """Take the row's lease unless another process holds one; (taken, the row)."""
         with translate_errors():
             async with self.engine.begin() as conn:
                 if self._sqlite:
-                    # Take SQLite's write lock first: a second refresher waits here, then
-                    # reads the pair the first one stored.
+                    # Take SQLite's write lock first: a second claimer waits here, then sees
+                    # the lease the first one wrote.
                     await conn.execute(
                         update(tokens_t).where(tokens_t.c.name == name).values(name=name)
                     )
@@ -199,7 +236,70 @@ class TokenStore:
                 else:
                     stmt = self._select(name).with_for_update()
                 row = (await conn.execute(stmt)).first()
-                yield Rotation(conn, name, self._row(row))
+                if row is None:
+                    return True, None  # nothing to lease: the first pair's insert decides
+                leased = row[5]
+                if leased is not None and leased > now:
+                    return False, row
+                await conn.execute(
+                    update(tokens_t)
+                    .where(tokens_t.c.name == name)
+                    .values(refreshing_until=now + self._lease)
+                )
+                return True, row
+
+    @contextlib.asynccontextmanager
+    async def rotate(
+        self, name: str, *, now: Callable[[], datetime] = utcnow
+    ) -> AsyncIterator[Rotation]:
+        """The row leased for one refresh (`refreshing_until`, `REFRESH_LEASE` ahead): the
+        caller reads `current`, asks the platform and `replace`s the pair, with no database
+        transaction open while the platform answers. Another process wanting to refresh
+        waits for the lease to end (the new pair stored, or the lease run out after a crash)
+        and then reads what was stored; a lease left unused is given back on exit.
+
+        `now` is the caller's clock for the lease (naive UTC); the wait also ends after the
+        lease's length of real time, whatever that clock says."""
+        give_up = time.monotonic() + self._lease.total_seconds()
+        while True:
+            taken, row = await self._claim(name, now())
+            if taken or time.monotonic() >= give_up:
+                break
+            seen = row[3]
+            self.lease_waits += 1
+            while time.monotonic() < give_up:
+                await asyncio.sleep(self._poll)
+                stored = await self.load(name)
+                if stored is None or stored.version != seen or await self._lease_over(name, now()):
+                    break
+        rotation = Rotation(self, name, self._row(row))
+        try:
+            yield rotation
+        finally:
+            if not rotation.done and row is not None:
+                await self._give_back(name, rotation)
+
+    async def _lease_over(self, name: str, now: datetime) -> bool:
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                leased = (
+                    await conn.execute(
+                        select(tokens_t.c.refreshing_until).where(tokens_t.c.name == name)
+                    )
+                ).scalar()
+        return leased is None or leased <= now
+
+    async def _give_back(self, name: str, rotation: Rotation) -> None:
+        """End an unused lease (the caller adopted a newer pair, or its refresh failed)."""
+        current = rotation.current
+        assert current is not None
+        with contextlib.suppress(StorageError), translate_errors():
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    update(tokens_t)
+                    .where(tokens_t.c.name == name, tokens_t.c.version == current.version)
+                    .values(refreshing_until=None)
+                )
 
 
 class BillableStore:

@@ -3,10 +3,11 @@ expires and whenever Zalo refuses it.
 
 Zalo's refresh token is single use and each refresh kills the old access token, so the pair
 lives in the database (`TokenStore`, sealed with purpose `zalo-oa-tokens`) and every refresh
-happens inside `TokenStore.rotate`, the row locked: the new pair is stored in the same
-transaction it is received in. A process that finds the stored `version` changed since it read
-the row knows another process refreshed and takes that pair instead of spending a refresh token
-twice. The pair from the settings is used (and stored) only while the database has none.
+happens inside `TokenStore.rotate`, the row leased: the new pair is stored the moment it is
+received, and no database transaction is open while Zalo answers. A process that finds the
+stored `version` changed since it read the row knows another process refreshed and takes that
+pair instead of spending a refresh token twice. The pair from the settings is used (and
+stored) only while the database has none.
 
 A refresh the OAuth endpoint refuses marks the row dead, calls `on_dead` (the composition root
 alerts the admins and stops the channel) and makes every later call raise `TokensDead`; a
@@ -191,7 +192,7 @@ class OATokens:
         now = self._now()
         expires = now + self._settings_lifetime
         try:
-            async with self._store.rotate(self.name) as rotation:
+            async with self._store.rotate(self.name, now=self._now) as rotation:
                 current = rotation.current
                 if current is not None and not (replacing_dead and current.dead):
                     self._adopt(current)
@@ -218,10 +219,11 @@ class OATokens:
             log.info("zalo oa: a newly configured token pair replaces the dead one")
 
     async def _refresh(self, *, rejected: str | None) -> None:
-        """Refresh under the row lock, unless the stored pair changed since we read it."""
+        """Refresh under the row's lease, unless the stored pair changed since we read it."""
         assert self._pair is not None
         refused: RefreshRefused | None = None
-        async with self._store.rotate(self.name) as rotation:
+        written = True
+        async with self._store.rotate(self.name, now=self._now) as rotation:
             current = rotation.current
             pair = self._pair
             if current is not None:
@@ -241,7 +243,7 @@ class OATokens:
             else:
                 renewed = TokenPair(answer.access_token, answer.refresh_token)
                 expires = now + timedelta(seconds=answer.expires_in)
-                await rotation.replace(
+                written = await rotation.replace(
                     key_id=self._sealer.key_id,
                     sealed=self._seal(renewed),
                     access_expires_at=expires,
@@ -250,6 +252,14 @@ class OATokens:
                 version = 1 if current is None else current.version + 1
         if refused is not None:
             raise TokensDead(f"the refresh token was refused ({refused.error})")
+        if not written:
+            # Our lease ran out and another process stored a pair meanwhile: that one counts.
+            log.error("zalo oa tokens changed during a refresh; using the stored pair")
+            row = await self._store.load(self.name)
+            if row is None:
+                raise TokensDead("the token pair disappeared during a refresh")
+            self._adopt(row)
+            return
         self._pair, self._expires_at, self._version = renewed, expires, version
         self._not_before = None
         self.refreshes += 1

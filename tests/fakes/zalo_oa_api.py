@@ -34,7 +34,8 @@ What it models (domain.md §8, interfaces.md "Zalo channels"; wire shapes in
   clock, so both agree); token expiry follows it only with `expire_with_clock=True` (else
   `expire_access_token`).
 * Faults: `fail_next(kind, status=503 | error=-32, times=1, execute=False)`, kinds `message`,
-  `upload`, `quota`, `refresh` (or their paths) or `*`; `fail_refresh_for_good()`.
+  `upload`, `quota`, `refresh` (or their paths) or `*`; `fail_refresh_for_good()`;
+  `hold_refreshes()` keeps refreshes waiting until the event it returns is set.
 
 All helpers must be called from the event loop that runs the server.
 """
@@ -218,6 +219,8 @@ class FakeZaloOA(OaUserSide):
         self._token_state = "live"  # "live" | "expired" | "revoked"
         self._issued_at = self.now_ms()
         self._refuse_refresh = False
+        self._refresh_gate: asyncio.Event | None = None  # hold_refreshes
+        self.refresh_waiting = asyncio.Event()
         self._admitted: deque[int] = deque()
         self._faults: list[_Fault] = []
 
@@ -578,7 +581,17 @@ class FakeZaloOA(OaUserSide):
             "expired_date": since + int(self.window_days * 24 * HOUR_MS),
         }
 
+    def hold_refreshes(self) -> asyncio.Event:
+        """Refreshes wait (their answer unsent) until the returned event is set;
+        `refresh_waiting` is set once one waits."""
+        self._refresh_gate = asyncio.Event()
+        self.refresh_waiting = asyncio.Event()
+        return self._refresh_gate
+
     async def _refresh(self, data: _Input) -> dict[str, Any]:
+        if self._refresh_gate is not None:
+            self.refresh_waiting.set()
+            await self._refresh_gate.wait()
         form = data.form
         if data.secret_key != self.app_secret or form.get("app_id") != self.app_id:
             raise OaApiError(OAUTH_INVALID_APP, "wrong app_id or secret_key", oauth=True)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.base import (
@@ -58,6 +58,7 @@ class Rig:
     now: datetime
     dead: list[str] = field(default_factory=list)
     channels: list[ZaloOAChannel] = field(default_factory=list)
+    token_stores: list[TokenStore] = field(default_factory=list)
 
     def clock(self) -> datetime:
         return self.now
@@ -79,9 +80,11 @@ class Rig:
         async def on_dead(reason: str) -> None:
             self.dead.append(reason)
 
+        store = TokenStore(self.engine)
+        self.token_stores.append(store)
         tokens = OATokens(
             client,
-            TokenStore(self.engine),
+            store,
             Sealer(RING, TOKEN_PURPOSE),
             oa_id=DEFAULT_OA_ID,
             initial=initial or TokenPair(DEFAULT_ACCESS_TOKEN, DEFAULT_REFRESH_TOKEN),
@@ -282,6 +285,62 @@ async def test_another_process_never_reuses_a_spent_refresh_token(rig: Rig) -> N
     refreshes = [c for c in rig.fake.calls if c.kind == "refresh"]
     assert [c.form["refresh_token"] for c in refreshes] == [DEFAULT_REFRESH_TOKEN]
     assert rig.dead == []
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait until `condition()` holds (state this process changes: checked each loop turn)."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.005)
+
+
+async def test_two_processes_refreshing_at_once_spend_one_refresh_token_and_no_lock(
+    rig: Rig,
+) -> None:
+    await rig.user()
+    first, second = rig.channel(), rig.channel()
+    for channel in (first, second):
+        assert isinstance(await channel.send(USER, MessageView("cặp token ban đầu")), Sent)
+    rig.fake.expire_access_token()
+    release = rig.fake.hold_refreshes()
+    sending = asyncio.create_task(first.send(USER, MessageView("làm mới")))
+    await asyncio.wait_for(rig.fake.refresh_waiting.wait(), 10)
+    # While Zalo has not answered the refresh, the database takes writes (no lock is held).
+    store = BillableStore(rig.engine)
+    await asyncio.wait_for(store.add(CHANNEL, "someone", month="2027-01"), 5)
+    # The other process, refused too, waits for that refresh instead of making its own.
+    waiting = asyncio.create_task(second.send(USER, MessageView("cũng bị từ chối")))
+    await until(lambda: rig.token_stores[1].lease_waits > 0)
+    assert not waiting.done()
+    release.set()
+    outcomes = await asyncio.wait_for(asyncio.gather(sending, waiting), 10)
+    assert all(isinstance(outcome, Sent) for outcome in outcomes)
+    assert rig.fake.refresh_count == 1
+    refreshes = [c for c in rig.fake.calls if c.kind == "refresh"]
+    assert [c.form["refresh_token"] for c in refreshes] == [DEFAULT_REFRESH_TOKEN]
+    row = await stored_row(rig.engine)
+    assert row["version"] == 2 and row["refreshing_until"] is None
+    assert rig.dead == []
+
+
+async def test_a_lease_left_by_a_dead_process_runs_out(rig: Rig) -> None:
+    await rig.user()
+    channel = rig.channel()
+    assert isinstance(await channel.send(USER, MessageView("0")), Sent)
+    # A process took the lease and died before Zalo answered.
+    async with rig.engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE channel_tokens SET refreshing_until = :t"),
+            {"t": rig.now + timedelta(seconds=30)},
+        )
+    rig.fake.expire_access_token()
+    other = rig.channel()
+    pending = asyncio.create_task(other.send(USER, MessageView("sau khi lease hết hạn")))
+    await until(lambda: rig.token_stores[-1].lease_waits > 0)  # the lease holds it back
+    assert not pending.done() and rig.fake.refresh_count == 0
+    rig.now += timedelta(seconds=31)
+    assert isinstance(await asyncio.wait_for(pending, 10), Sent)
+    assert rig.fake.refresh_count == 1
 
 
 async def test_concurrent_sends_share_one_refresh(rig: Rig) -> None:
