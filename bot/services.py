@@ -14,6 +14,7 @@ from bot.channels.links import ChannelLinks
 from bot.clock import Clock
 from bot.commands.access import AccessControl, Auditor, CommandRateLimit
 from bot.commands.admin import AdminCommands
+from bot.commands.admin_agencies import AgencyCommands
 from bot.commands.admin_settings import RuntimeConfig, SettingsCommands
 from bot.commands.dispatch import CommandDispatcher
 from bot.commands.head import HeadCommands
@@ -305,8 +306,10 @@ async def build_commands(
             links=links,
             env_role=people.access.env_role,
             on_roles_changed=people.menus.refresh,
-            zns_templates=settings.zns_templates,
         )
+    )
+    dispatcher.add(
+        AgencyCommands(roles=people.roles, audit=audit, zns_templates=settings.zns_templates)
     )
     dispatcher.add(SettingsCommands(config=runtime, audit=audit))
     dispatcher.add(

@@ -1,5 +1,5 @@
-"""Queries of the ZNS route: which cases go by ZNS, their surveys and notices, what a template
-says of a case.
+"""Queries of the ZNS route: which cases go by ZNS, their surveys and messages, what a template
+says of a case, how each agency wants ZNS to ask (the notices' cursor: `storage.zns_notices`).
 
 A case reached by ZNS has one chat row of its own on the ZNS channel (`channel`, external id
 `prefix + case code`, given by the caller): it never holds the phone, which stays sealed in
@@ -28,14 +28,12 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    true,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.db import dialect_insert, is_sqlite
 from storage.errors import translate_errors
-from storage.event_feed import EventForChat
 from storage.models import (
     Agency,
     Case,
@@ -145,9 +143,9 @@ class ZnsStore:
         self.engine = engine
         self.channel = channel
         self.prefix = prefix
-        self._insert = dialect_insert(engine)
-        self._lock_cursor = not is_sqlite(str(engine.url))
-        upsert = self._insert(chats_t).values(
+        self.insert = dialect_insert(engine)
+        self.locks_rows = not is_sqlite(str(engine.url))  # PostgreSQL: FOR UPDATE
+        upsert = self.insert(chats_t).values(
             channel=channel,
             external_id=bindparam("external_id"),
             language="vi",
@@ -168,7 +166,7 @@ class ZnsStore:
 
     # -- which cases ---------------------------------------------------------------------
 
-    def _reachable(self) -> list[ColumnElement[bool]]:
+    def reachable(self) -> list[ColumnElement[bool]]:
         """Conditions (over cases, contacts, links, chats) of a case ZNS may reach."""
         return [
             contacts_t.c.phone_sealed.is_not(None),
@@ -194,7 +192,7 @@ class ZnsStore:
                 surveys_t.c.id.is_(None),
                 cases_t.c.status.in_(list(statuses)),
                 self._zns_chat_open,
-                *self._reachable(),
+                *self.reachable(),
             )
             .order_by(cases_t.c.id)
             .limit(limit)
@@ -234,7 +232,7 @@ class ZnsStore:
         transaction; `intents_for(survey_id, case_code, chat_id)` gives its first messages.
         A case that has a survey already (or a blocked ZNS chat) is left alone."""
         statement = (
-            self._insert(surveys_t)
+            self.insert(surveys_t)
             .values(
                 case_code=bindparam("case_code"),
                 chat_id=bindparam("chat_id"),
@@ -303,9 +301,9 @@ class ZnsStore:
         nothing); how many rows were added."""
         with translate_errors():
             async with self.engine.begin() as conn:
-                return await self._queue(conn, intents, now)
+                return await self.queue_in(conn, intents, now)
 
-    async def _queue(
+    async def queue_in(
         self, conn: AsyncConnection, intents: Sequence[CaseIntent], now: datetime
     ) -> int:
         chats: dict[str, int | None] = {}
@@ -323,100 +321,6 @@ class ZnsStore:
             async with self.engine.connect() as conn:
                 row = (await conn.execute(_CASE_FACTS, {"code": case_code})).first()
         return None if row is None else ZnsCase(**row._mapping)
-
-    # -- notices ---------------------------------------------------------------------------
-
-    async def start_cursor(self, cursor: str) -> None:
-        """Create the notices' cursor at the newest event if it does not exist yet: turning
-        ZNS on does not send notices about what happened before."""
-        # `WHERE true`: SQLite cannot tell `INSERT … SELECT … ON CONFLICT` apart without it.
-        newest = select(literal(cursor, String), func.coalesce(func.max(events_t.c.id), 0)).where(
-            true()
-        )
-        stmt = (
-            self._insert(cursors_t)
-            .from_select(["name", "position"], newest)
-            .on_conflict_do_nothing(index_elements=["name"])
-        )
-        with translate_errors():
-            async with self.engine.begin() as conn:
-                await conn.execute(stmt)
-
-    async def consume_events(
-        self,
-        *,
-        cursor: str,
-        limit: int,
-        build: Callable[[list[EventForChat]], Sequence[CaseIntent]],
-        now: datetime,
-    ) -> int:
-        """Feed the inbox events after `cursor` of cases ZNS may reach (and not ended) to
-        `build`, queue what it returns and move the cursor, in one transaction; how many
-        events were read. The events' `chat_id` is 0: the ZNS chat is made only for a case
-        that gets a message."""
-        window = (
-            select(events_t.c.id)
-            .where(events_t.c.id > bindparam("position"))
-            .order_by(events_t.c.id)
-            .limit(bindparam("limit"))
-            .subquery("window")
-        )
-        events = (
-            select(
-                events_t.c.id.label("event_id"),
-                events_t.c.case_code,
-                events_t.c.status.label("event_status"),
-                events_t.c.payload,
-                cases_t.c.status.label("case_status"),
-                cases_t.c.received_at,
-                cases_t.c.promised_at,
-                cases_t.c.promised_new_at,
-                cases_t.c.due_at,
-                cases_t.c.processing_unit,
-                procedures_t.c.name.label("procedure_name"),
-                agencies_t.c.name.label("agency_name"),
-                contacts_t.c.applicant_name,  # the apology template names the applicant
-                literal(0).label("chat_id"),
-            )
-            .join(cases_t, cases_t.c.code == events_t.c.case_code)
-            .join(contacts_t, contacts_t.c.case_code == cases_t.c.code)
-            .join(procedures_t, procedures_t.c.code == cases_t.c.procedure_code)
-            .join(agencies_t, agencies_t.c.code == cases_t.c.agency_code)
-            .outerjoin(links_t, links_t.c.case_code == cases_t.c.code)
-            .outerjoin(chats_t, chats_t.c.id == links_t.c.chat_id)
-            .where(
-                events_t.c.id > bindparam("position"),
-                events_t.c.id <= bindparam("end"),
-                cases_t.c.status.not_in(ENDED_STATUSES),
-                *self._reachable(),
-            )
-            .order_by(events_t.c.id)
-        )
-        with translate_errors():
-            async with self.engine.begin() as conn:
-                await conn.execute(
-                    self._insert(cursors_t)
-                    .values(name=cursor, position=0)
-                    .on_conflict_do_nothing(index_elements=["name"])
-                )
-                position_stmt = select(cursors_t.c.position).where(cursors_t.c.name == cursor)
-                if self._lock_cursor:
-                    position_stmt = position_stmt.with_for_update()
-                position = int((await conn.execute(position_stmt)).scalar_one())
-                params = {"position": position, "limit": limit}
-                seen, end = (
-                    await conn.execute(select(func.count(), func.max(window.c.id)), params)
-                ).one()
-                if not seen:
-                    return 0
-                rows = (await conn.execute(events, {"position": position, "end": end})).all()
-                found = [EventForChat(**row._mapping) for row in rows]
-                if found:
-                    await self._queue(conn, build(found), now)
-                await conn.execute(
-                    update(cursors_t).where(cursors_t.c.name == cursor).values(position=end)
-                )
-        return int(seen)
 
 
 __all__ = ["DUE_BATCH", "ENDED_STATUSES", "CaseIntent", "ZnsCase", "ZnsStore"]

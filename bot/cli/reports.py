@@ -1,6 +1,7 @@
 """`sipas score`, `sipas report` and `sipas run-job`: the scoring, reports and scheduled jobs,
 run by hand. `sipas report` prints one CSV table (`--table agencies|channels|messages`,
-bot.report_output.table_csv) or writes the workbook holding them all."""
+bot.report_output.table_csv) or writes the workbook holding them all
+(bot.report_workbook.write_xlsx)."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ def cmd_report(args: argparse.Namespace) -> None:
         args.usage_error(
             f"--table {table} is only for --format csv: the workbook already holds every table"
         )
-    from bot import report_output
+    from bot import report_output, report_workbook
     from bot.scoring_setup import question_meta
     from storage.db import create_engine
     from storage.errors import StorageError
@@ -69,7 +70,7 @@ def cmd_report(args: argparse.Namespace) -> None:
         raise CommandError(f"--from {start.isoformat()} is after --to {end.isoformat()}")
     output = Path(args.output) if args.output else None
     if args.format == "xlsx" and output is None:
-        output = Path.cwd() / report_output.default_xlsx_name(start, end)
+        output = Path.cwd() / report_workbook.default_xlsx_name(start, end)
     if output is not None and not output.resolve().parent.is_dir():
         raise CommandError(f"cannot write {output}: no such directory {output.parent}")
     settings = prepare()
@@ -100,7 +101,7 @@ def cmd_report(args: argparse.Namespace) -> None:
             written = output.resolve()
         else:
             assert output is not None
-            written = report_output.write_xlsx(data, output)
+            written = report_workbook.write_xlsx(data, output)
     except OSError as exc:
         raise CommandError(f"cannot write {output}: {exc.strerror or exc}") from None
     print(f"report {start.isoformat()} to {end.isoformat()} written to {written}")

@@ -39,6 +39,7 @@ from storage.errors import StorageError
 from storage.event_feed import EventForChat
 from storage.outbox import ClaimedMessage, OutboxIntent
 from storage.zns import DUE_BATCH, CaseIntent, DueCase, ZnsStore
+from storage.zns_notices import ZnsNotices
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ class ZnsRoute:
     ) -> None:
         self._surveys = surveys
         self._store = store
+        self._notices_feed = ZnsNotices(store)
         self._contacts = contacts
         self._templates = templates
         self._choices = choices
@@ -125,7 +127,7 @@ class ZnsRoute:
     async def start(self) -> None:
         """Before the first step: the notices' cursor begins at the newest event."""
         if self.enabled and self._notices:
-            await self._store.start_cursor(CURSOR)
+            await self._notices_feed.start_cursor(CURSOR)
 
     # -- surveys -----------------------------------------------------------------------------
 
@@ -191,7 +193,7 @@ class ZnsRoute:
         service = self._surveys
         read = 0
         while True:
-            consumed = await self._store.consume_events(
+            consumed = await self._notices_feed.consume_events(
                 cursor=CURSOR,
                 limit=EVENT_BATCH,
                 build=self._notice_intents,

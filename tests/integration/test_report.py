@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import report_output
+from bot import report_output, report_workbook
 from bot.scoring_setup import question_meta
 from scheduler.scoring_jobs import QuestionMeta, report, score_day
 from scoring.frames import REPORT_COLUMNS
@@ -261,7 +261,7 @@ async def test_procedure_and_officer_levels(seeded: AsyncEngine, meta: QuestionM
 async def test_workbook_has_three_printable_sheets(seeded: AsyncEngine, meta: QuestionMeta) -> None:
     data = await report_output.collect(seeded, START, END, meta)
     buffer = io.BytesIO()
-    report_output.build_workbook(data).save(buffer)
+    report_workbook.build_workbook(data).save(buffer)
     book = load_workbook(io.BytesIO(buffer.getvalue()))
     assert book.sheetnames == ["Cơ quan", "Thủ tục", "Công chức"]
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from bot import report_output
+from bot import report_output, report_workbook
 from scoring.frames import REPORT_COLUMNS
 
 EVIL = [
@@ -61,7 +61,7 @@ def data(evil: str) -> report_output.ReportData:
 
 @pytest.mark.parametrize("evil", EVIL)
 def test_xlsx_keeps_formula_like_names_as_text(evil: str, tmp_path: Path) -> None:
-    path = report_output.write_xlsx(data(evil), tmp_path / "report.xlsx")
+    path = report_workbook.write_xlsx(data(evil), tmp_path / "report.xlsx")
     book = load_workbook(path)
     for title in ("Cơ quan", "Thủ tục", "Công chức"):
         for row in book[title].iter_rows(min_row=3):
