@@ -32,6 +32,7 @@ from bot.web import (
     case_routes,
     intake_routes,
     ops_routes,
+    pictures,
     qr_routes,
     security,
     survey_page,
@@ -71,6 +72,7 @@ from storage.event_feed import EventFeed
 from storage.leader import Leadership
 from storage.outbox import ClaimedMessage, OutboxStore
 from storage.pending_choices import PendingChoiceStore
+from storage.pictures import PictureStore
 
 log = logging.getLogger(__name__)
 # The bot's deep links: `<bot>` in drafts until the channel learns its username on start.
@@ -103,6 +105,7 @@ def create_app(
     app[LOCAL_NOW] = lambda: datetime.fromtimestamp(clock(), settings.tz).replace(tzinfo=None)
     app.add_routes(intake_routes.routes)
     app.add_routes(qr_routes.routes)
+    app.add_routes(pictures.routes)
     app.add_routes(case_routes.routes)
     survey_page.install(app)
     app.add_routes(ops_routes.routes)
@@ -285,6 +288,12 @@ def _zalo_bot(app: web.Application, outlets: dict[str, Channel]) -> ZaloBotChann
         store=ChannelEventStore(app[ENGINE]),
         limits=Limits(settings.zalo_bot_rate_per_second, settings.zalo_bot_chat_burst),
         now=app[SERVICES].surveys.clock.utcnow,
+        # sendPhoto takes a URL: charts are served at /media/<token>.png for Zalo to fetch.
+        host_picture=pictures.PictureHost(
+            PictureStore(app[ENGINE]),
+            public_url=settings.public_url,
+            now=app[SERVICES].surveys.clock.utcnow,
+        ).host,
     )
     app[zalo_bot_webhook.CHANNEL] = channel
     outlets[channel.name] = channel

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import NaiveDatetime
-from sqlalchemy import JSON, Column, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.columns import BigId, utcnow
@@ -83,3 +83,15 @@ class BillableReply(SQLModel, table=True):
     agency_code: str = Field(sa_column=Column(String(64), primary_key=True))
     month: str = Field(sa_column=Column(String(7), primary_key=True))
     count: int = Field(default=0)
+
+
+class HostedPicture(SQLModel, table=True):
+    """A picture a platform fetches by URL (the Zalo Bot's `sendPhoto`): served at
+    `/media/<token>.png` until `expires_at`; only the token's SHA-256 is stored."""
+
+    __tablename__ = "hosted_pictures"
+
+    token_hash: str = Field(sa_column=Column(String(64), primary_key=True))
+    png: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    expires_at: NaiveDatetime = Field(index=True)

@@ -10,7 +10,9 @@ What it models (domain.md §8 "Zalo Bot Platform", field names from the platform
 
 * getMe, getUpdates, setWebhook (url + `secret_token`, 8–256 chars), deleteWebhook,
   getWebhookInfo, sendMessage (text 1–2000 chars, `parse_mode` markdown/html), sendPhoto
-  (photo URL, caption ≤ 2000), sendSticker, sendChatAction.
+  (photo URL, caption ≤ 2000; with `fetch_photos=True` the fake fetches the URL as the
+  platform does and refuses the send with 400 unless it answers a PNG or JPEG), sendSticker,
+  sendChatAction.
 * getUpdates hands out **one** update per call (`result` is the update object, not a list) and
   answers 408 "Request timeout" when nothing arrived within its long-poll `timeout`; an update
   is gone once handed out (there is no offset to confirm it). With a webhook set, getUpdates is
@@ -121,6 +123,7 @@ class ZaloBotSentMessage:
     photo: str | None = None
     sticker: str | None = None
     parse_mode: str | None = None
+    photo_bytes: bytes | None = None  # what the photo URL gave (with `fetch_photos`)
 
     def contains(self, needle: str) -> bool:
         return needle in (self.text or self.caption or "")
@@ -189,6 +192,7 @@ class FakeZaloBot:
         webhook_retry_delay: float = 0.05,
         timeout_delay: float = 15.0,
         require_https: bool = False,
+        fetch_photos: bool = False,
     ) -> None:
         bot_id, _, key = token.partition(":")
         if not bot_id.isdigit() or not key:
@@ -204,6 +208,7 @@ class FakeZaloBot:
         self.webhook_retry_delay = webhook_retry_delay
         self.timeout_delay = timeout_delay
         self.require_https = require_https
+        self.fetch_photos = fetch_photos
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -666,7 +671,20 @@ class FakeZaloBot:
         if not isinstance(photo, str) or not photo.startswith(("http://", "https://")):
             raise ZaloBotApiError(400, "Bad Request: photo must be an image URL")
         caption = self._text_param(params, "caption", required=False)
-        return self._record(chat, "sendPhoto", photo=photo, caption=caption)
+        fetched = await self._fetch_photo(photo) if self.fetch_photos else None
+        return self._record(chat, "sendPhoto", photo=photo, caption=caption, photo_bytes=fetched)
+
+    async def _fetch_photo(self, url: str) -> bytes:
+        """Fetch the photo as the platform does before it accepts the message."""
+        assert self._session is not None
+        try:
+            async with self._session.get(url) as resp:
+                body = await resp.read()
+                if resp.status != 200 or resp.content_type not in ("image/png", "image/jpeg"):
+                    raise ZaloBotApiError(400, f"Bad Request: photo URL answered {resp.status}")
+        except aiohttp.ClientError:
+            raise ZaloBotApiError(400, "Bad Request: photo URL cannot be fetched") from None
+        return body
 
     async def _send_sticker(self, params: dict[str, Any]) -> dict[str, Any]:
         chat = self._open_chat(params)
