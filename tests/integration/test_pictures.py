@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -89,7 +89,7 @@ async def test_an_expired_picture_is_gone_and_deleted_by_the_next_one(migrated_u
     settings: Any = make_settings(migrated_url, scheduler_enabled=False)
     async with TestClient(TestServer(create_app(settings))) as client:
         engine = client.app[ENGINE]
-        moment = [datetime.utcnow().replace(microsecond=0) - timedelta(days=8)]
+        moment = [datetime.now(UTC).replace(tzinfo=None, microsecond=0) - timedelta(days=8)]
         host = PictureHost(PictureStore(engine), public_url="http://x", now=lambda: moment[0])
         old = await host.host(PNG)
         assert old is not None
