@@ -63,6 +63,7 @@ class ChannelEventStore:
                 kind=bindparam("kind"),
                 body=bindparam("body", type_=events_t.c.body.type),
                 received_at=bindparam("received_at"),
+                processed_at=bindparam("processed_at"),
                 attempts=0,
             )
             .on_conflict_do_nothing(index_elements=["channel", "dedupe_key"])
@@ -114,15 +115,25 @@ class ChannelEventStore:
         )
 
     async def store(
-        self, channel: str, *, dedupe_key: str, kind: str, body: dict[str, Any], now: datetime
+        self,
+        channel: str,
+        *,
+        dedupe_key: str,
+        kind: str,
+        body: dict[str, Any],
+        now: datetime,
+        settled: bool = False,
     ) -> int | None:
-        """Keep a new event; its id, or None when this event was stored before."""
+        """Keep a new event; its id, or None when this event was stored before. A `settled`
+        event (one nothing acts on: kept for its dedupe key and the record) is stored as
+        processed, never claimed."""
         params = {
             "channel": channel,
             "dedupe_key": dedupe_key[:128],
             "kind": kind[:64],
             "body": body,
             "received_at": now,
+            "processed_at": now if settled else None,
         }
         return await self._stores.submit(params)
 

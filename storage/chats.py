@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import dialect_insert
@@ -47,10 +47,7 @@ class ChatStore:
             created_at=bindparam("now"),
             updated_at=bindparam("now"),
         )
-        self._upsert = upsert.on_conflict_do_update(
-            index_elements=["channel", "external_id"],
-            set_={"updated_at": upsert.excluded.updated_at},
-        ).returning(
+        columns = (
             chats_t.c.id,
             chats_t.c.channel,
             chats_t.c.external_id,
@@ -58,24 +55,30 @@ class ChatStore:
             chats_t.c.opted_out,
             chats_t.c.blocked_at,
         )
+        self._read = select(*columns).where(
+            chats_t.c.channel == bindparam("channel"),
+            chats_t.c.external_id == bindparam("external_id"),
+        )
+        self._upsert = upsert.on_conflict_do_update(
+            index_elements=["channel", "external_id"],
+            set_={"updated_at": upsert.excluded.updated_at},
+        ).returning(*columns)
 
     async def chat(
         self, *, channel: str, external_id: str, language: str, now: datetime
     ) -> ChatRow:
-        """The chat row for a channel's chat id, created on first contact."""
+        """The chat row for a channel's chat id, created on first contact. A known chat is
+        one read (no write: every inbound message asks for its chat several times, and on
+        SQLite each write would queue behind the one writer); `updated_at` moves only when
+        the row changes."""
+        key = {"channel": channel, "external_id": external_id}
         with translate_errors():
-            async with self.engine.begin() as conn:
-                row = (
-                    await conn.execute(
-                        self._upsert,
-                        {
-                            "channel": channel,
-                            "external_id": external_id,
-                            "language": language,
-                            "now": now,
-                        },
-                    )
-                ).one()
+            async with self.engine.connect() as conn:
+                row = (await conn.execute(self._read, key)).first()
+            if row is None:
+                async with self.engine.begin() as conn:
+                    params = key | {"language": language, "now": now}
+                    row = (await conn.execute(self._upsert, params)).one()
         return ChatRow(
             id=row.id,
             channel=row.channel,

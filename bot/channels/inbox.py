@@ -80,17 +80,25 @@ class EventInbox:
     # -- taking events ---------------------------------------------------------------------
 
     async def accept(
-        self, *, dedupe_key: str, kind: str, user: str, body: dict[str, Any]
+        self,
+        *,
+        dedupe_key: str,
+        kind: str,
+        user: str,
+        body: dict[str, Any],
+        inert: bool = False,
     ) -> Accepted:
         """Store the event and queue it for its user; "duplicate" when it was stored before,
         "pending" when the write is still going on at the deadline (it will be queued once
-        done). A database that refuses the write raises `StorageError`."""
+        done). An `inert` event (one the handler would do nothing with: an echo, a receipt)
+        is stored as processed and not queued. A database that refuses the write raises
+        `StorageError`."""
         self.counts.by_kind[kind] = self.counts.by_kind.get(kind, 0) + 1
         body = {**body, "_user": user}
         answered = asyncio.Event()
-        write = asyncio.create_task(self._persist(dedupe_key, kind, body, answered))
+        write = asyncio.create_task(self._persist(dedupe_key, kind, body, answered, inert))
         self._writes.add(write)
-        write.add_done_callback(self._written(user))
+        write.add_done_callback(self._written(None if inert else user))
         try:
             event_id = await asyncio.wait_for(asyncio.shield(write), self._deadline)
         except TimeoutError:
@@ -105,7 +113,12 @@ class EventInbox:
         return "new"
 
     async def _persist(
-        self, dedupe_key: str, kind: str, body: dict[str, Any], answered: asyncio.Event
+        self,
+        dedupe_key: str,
+        kind: str,
+        body: dict[str, Any],
+        answered: asyncio.Event,
+        settled: bool,
     ) -> int | None:
         """Store the event. Before the platform was answered a refusal is raised (the
         webhook answers 503 and the platform sends again); after it, nobody will send it
@@ -114,7 +127,12 @@ class EventInbox:
         for attempt in range(1, LATE_WRITE_TRIES + 1):
             try:
                 return await self._store.store(
-                    self._channel, dedupe_key=dedupe_key, kind=kind, body=body, now=self._now()
+                    self._channel,
+                    dedupe_key=dedupe_key,
+                    kind=kind,
+                    body=body,
+                    now=self._now(),
+                    settled=settled,
                 )
             except StorageError as exc:
                 if not answered.is_set():
@@ -130,7 +148,9 @@ class EventInbox:
                 delay = min(delay * 2, 10.0)
         return None
 
-    def _written(self, user: str) -> Callable[[asyncio.Task[int | None]], None]:
+    def _written(self, user: str | None) -> Callable[[asyncio.Task[int | None]], None]:
+        """After the write: queue the new event for `user` (None: nothing acts on it)."""
+
         def done(write: asyncio.Task[int | None]) -> None:
             self._writes.discard(write)
             if write.cancelled():
@@ -141,7 +161,7 @@ class EventInbox:
                     log.error("inbox: storing an event failed", exc_info=error)
                 return
             event_id = write.result()
-            if event_id is not None:
+            if event_id is not None and user is not None:
                 self._enqueue(user, event_id)
 
         return done

@@ -28,7 +28,7 @@ from bot.sealing import Sealer, SealError
 from bot.survey.intents import text_intent
 from bot.survey.linking import CaseLinking
 from bot.zalo_oa import CHANNEL
-from bot.zalo_oa.events import EventError, read_event, to_inbound
+from bot.zalo_oa.events import EventError, OAEvent, read_event, to_inbound
 from storage.channel_events import StoredEvent
 from storage.channel_state import ActivityStore
 
@@ -63,6 +63,13 @@ class OAEventHandler:
         # Who holds a role: staff (heads, inspectors, admins) are never asked for a phone.
         self._access = access
         self.phone_requests = 0  # phone requests queued (for /metrics)
+
+    def acts_on(self, event: OAEvent) -> bool:
+        """Whether acting on the event would do anything (an echo of what the OA sent, a
+        delivery receipt, a seen mark, an unknown kind: nothing; the webhook stores those
+        already settled)."""
+        touches = bool(event.user) and (event.interaction or event.followed is not None)
+        return touches or event.acted or event.kind in self._others
 
     async def __call__(self, stored: StoredEvent) -> None:
         try:

@@ -116,6 +116,7 @@ class ZaloOAService:
             secret_key=settings.zalo_oa_secret_key,
             sealer=phones,
             oa_id=settings.zalo_oa_id,
+            acts_on=self.handler.acts_on,
         )
         self.stopped = False
         # Set once the channel stopped for a dead token pair and the admins were told.

@@ -19,6 +19,7 @@ import functools
 import io
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -27,7 +28,7 @@ from bot.channels.inbox import EventInbox
 from bot.sealing import Sealer
 from bot.web.responses import error, json_response
 from bot.zalo_oa import signature
-from bot.zalo_oa.events import EventError, read_event, safe_body
+from bot.zalo_oa.events import EventError, OAEvent, read_event, safe_body
 from storage.errors import StorageError
 
 log = logging.getLogger(__name__)
@@ -83,8 +84,10 @@ class ZaloOAWebhook:
         sealer: Sealer,
         oa_id: str = "",
         max_body: int = MAX_BODY,
+        acts_on: Callable[[OAEvent], bool] = lambda event: True,
     ) -> None:
         self._inbox = inbox
+        self._acts_on = acts_on  # False: stored settled, never queued (echoes, receipts)
         self._app_id = app_id
         self._secret_key = secret_key
         self._sealer = sealer
@@ -138,6 +141,7 @@ class ZaloOAWebhook:
                 kind=event.kind,
                 user=event.user,
                 body=safe_body(body, self._sealer),
+                inert=not self._acts_on(event),
             )
         except StorageError:
             self.unavailable += 1

@@ -8,7 +8,7 @@ test_zalo_oa_send.py); events are built and signed with the fake OA's own code.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +25,7 @@ from bot.onestop.links import KeyRing
 from bot.sealing import Sealer
 from bot.texts import LIKERT, chat_text
 from bot.zalo_oa import CHANNEL, TAP_PREFIX
-from bot.zalo_oa.events import PHONE_PURPOSE, chat_of
+from bot.zalo_oa.events import PHONE_PURPOSE, OAEvent, chat_of
 from bot.zalo_oa.inbox import OAEventHandler
 from bot.zalo_oa.webhook import PICTURE_PATH, WEBHOOK, WEBHOOK_PATH, ZaloOAWebhook, install
 from storage.channel_events import ChannelEventStore
@@ -56,7 +56,12 @@ def signed(raw: bytes, timestamp: str) -> str:
     return signature(DEFAULT_APP_ID, raw, timestamp, DEFAULT_OA_SECRET_KEY)
 
 
-def webhook_app(inbox: EventInbox, *, max_body: int = 64 * 1024) -> tuple[web.Application, Any]:
+def webhook_app(
+    inbox: EventInbox,
+    *,
+    max_body: int = 64 * 1024,
+    acts_on: Callable[[OAEvent], bool] = lambda event: True,
+) -> tuple[web.Application, Any]:
     webhook = ZaloOAWebhook(
         inbox,
         app_id=DEFAULT_APP_ID,
@@ -64,6 +69,7 @@ def webhook_app(inbox: EventInbox, *, max_body: int = 64 * 1024) -> tuple[web.Ap
         sealer=SEALER,
         oa_id=DEFAULT_OA_ID,
         max_body=max_body,
+        acts_on=acts_on,
     )
     app = web.Application()
     install(app)
@@ -144,7 +150,7 @@ async def oa(migrated_url: str) -> AsyncIterator[OA]:
             oa_id=DEFAULT_OA_ID,
         )
         inbox = EventInbox(store, CHANNEL, handler, now=talk.clock.utcnow)
-        app, webhook = webhook_app(inbox)
+        app, webhook = webhook_app(inbox, acts_on=handler.acts_on)
         async with TestClient(TestServer(app)) as client:
             yield OA(talk, client, webhook, inbox, store, activity, handler)
         await inbox.stop()
@@ -271,6 +277,16 @@ async def test_echoes_receipts_and_unknown_kinds_are_stored_not_acted_on(oa: OA)
     ]
     assert oa.talk.inbox(USER) == []
     assert await oa.activity.activity(CHANNEL, USER) is None  # no interaction
+    # Nothing acts on them: each is stored settled and never claimed (no transaction more).
+    async with oa.talk.services.engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT kind, attempts FROM channel_events"))).all()
+    assert sorted(attempts for _, attempts in rows) == [0] * len(bodies)
+    # A redelivered one is still told apart, and a user's text is still acted on.
+    assert await oa.post(bodies[1]) == (200, {"ok": True})
+    assert oa.webhook.duplicates == {"user_received_message": 1}
+    await oa.say(USER, "/help")
+    await oa.settle()
+    assert said("help")[:40] in oa.talk.texts(USER)[0]
 
 
 # -- what the user sees --------------------------------------------------------------------
