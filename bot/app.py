@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import signal
 import time
@@ -136,9 +137,22 @@ async def _engine(app: web.Application) -> AsyncIterator[None]:
     await engine.dispose()
 
 
+# What surveys, reports and jobs compute with (pandas, numpy): `import bot.app` leaves them
+# out so a CLI command starts without them, and the service loads them before it serves, so
+# no request (the first completed survey's alert check, a head's /report) waits for them.
+COMPUTING_MODULES = (
+    "scoring.alerts",
+    "scheduler.scoring_jobs",
+    "storage.head_views",
+    "bot.commands.head_report",
+)
+
+
 async def _services(app: web.Application) -> AsyncIterator[None]:
     """The use-case services, the router and the reply queue every channel shares."""
     settings = app[SETTINGS]
+    for module in COMPUTING_MODULES:
+        importlib.import_module(module)
     services = await build_services(
         settings,
         app[ENGINE],

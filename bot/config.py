@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.onestop.links import KeyRing, KeyRingError
 from bot.zns.templates import ZnsTemplates, parse_templates
-from scoring.sipas import IndexRule
+from scoring.rules import IndexRule
 
 CommaList = Annotated[list[str], NoDecode]
 CHANNELS = ("telegram", "zalo_oa", "zalo_bot", "zns", "web")

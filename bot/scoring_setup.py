@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.survey.questionnaire import FORMS, Questionnaire, builtin
-from scheduler.scoring_jobs import QuestionMeta
 from storage.errors import translate_errors
 from storage.models import QuestionnaireVersion
+
+if TYPE_CHECKING:  # only the type: scheduler.scoring_jobs loads pandas
+    from scheduler.scoring_jobs import QuestionMeta
 
 forms_t = QuestionnaireVersion.__table__  # type: ignore[attr-defined]
 

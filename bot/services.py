@@ -33,7 +33,6 @@ from bot.scoring_setup import question_meta
 from bot.survey.linking import CaseLinking
 from bot.survey.service import FormCache, SurveyService
 from scheduler.runner import Job, JobRunner, hour_period, month_period, quarter_hour_period
-from scheduler.scoring_jobs import daily_job
 from scheduler.workdays import WorkCalendar
 from storage.alerts import AlertStore
 from storage.audit import AuditStore
@@ -336,6 +335,9 @@ def job_runner(services: Services, settings: Settings) -> JobRunner:
     engine, alerts, clock = services.engine, services.alerts, services.clock
 
     async def score_yesterday(moment: datetime) -> str:
+        # Imported when the job runs, not with the bot: scoring loads pandas.
+        from scheduler.scoring_jobs import daily_job
+
         meta = await question_meta(engine)
         message, indices = await daily_job(
             engine, moment.date() - timedelta(days=1), meta, rule=settings.rule

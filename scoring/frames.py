@@ -40,11 +40,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
+
+from scoring.rounding import round_half_up
+from scoring.rules import LEVELS
 
 # --- ANSWERS ------------------------------------------------------------------------------
 SURVEY_ID = "survey_id"
@@ -103,7 +105,6 @@ AGENCIES = (CODE, PARENT_CODE, NAME)
 DAY = "day"
 N_VALID = "n_valid"
 N_SATISFIED = "n_satisfied"
-LEVELS = (1, 2, 3, 4, 5)
 LEVEL_COLUMNS = tuple(f"n{level}" for level in LEVELS)
 COUNT_KEYS = (DAY, AGENCY_CODE, PROCEDURE_CODE, OFFICER_NAME, QUESTION_CODE, FACTOR)
 COUNT_VALUES = (N_VALID, N_SATISFIED, *LEVEL_COLUMNS)
@@ -199,18 +200,6 @@ def period(kind: str, on: DateLike) -> tuple[date, date]:
     if kind == "year":
         return date(day.year, 1, 1), date(day.year, 12, 31)
     raise ValueError(f"unknown period kind: {kind!r}")
-
-
-def round_half_up(value: Any, decimals: int) -> float:
-    """Round a number the way published tables do (2.25 → 2.3), NaN/None → NaN.
-
-    Python's and numpy's rounding go half-to-even on the binary value (72.25 → 72.2); the
-    shortest decimal representation is rounded half away from zero instead.
-    """
-    if value is None or pd.isna(value):
-        return float("nan")
-    quantum = Decimal(1).scaleb(-decimals)
-    return float(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))
 
 
 def round_series(values: pd.Series, decimals: int) -> pd.Series:

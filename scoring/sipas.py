@@ -40,8 +40,6 @@ Nothing here is rounded: the report rounds (one decimal, half up).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -58,9 +56,9 @@ from scoring.frames import (
     require,
     sum_by,
 )
+from scoring.rules import DEFAULT_MIN_SAMPLE, DEFAULT_RULE, IndexRule
 
 Z95 = 1.959963984540054
-DEFAULT_MIN_SAMPLE = 30
 INDEX = "index"
 N = "n"
 N_MIN = "n_min"
@@ -71,28 +69,6 @@ RANKABLE = "rankable"
 SIPAS = "sipas"
 FACTORS_PRESENT = "factors"
 RANK = "rank"
-
-
-@dataclass(frozen=True)
-class IndexRule:
-    """How a criterion index is made from the five level counts.
-
-    ``share_at_least``: per cent of valid answers at level ``threshold`` or above (4 = "satisfied
-    or very satisfied", domain.md §5; 5 = "very satisfied only"). ``mean_score``: the mean level
-    scaled to 0–100 as (mean − 1) / 4 × 100 (``threshold`` unused).
-    """
-
-    kind: Literal["share_at_least", "mean_score"] = "share_at_least"
-    threshold: int = 4
-
-    def __post_init__(self) -> None:
-        if self.kind not in ("share_at_least", "mean_score"):
-            raise ValueError(f"unknown index rule: {self.kind!r}")
-        if self.threshold not in LEVELS:
-            raise ValueError("threshold must be a level 1–5")
-
-
-DEFAULT_RULE = IndexRule()
 
 
 # --- intervals -------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock
-from bot.commands import head_report, report_period
+from bot.commands import report_period
 from bot.commands.base import (
     AuditLog,
     Button,
@@ -44,9 +44,9 @@ from bot.commands.base import (
 from bot.commands.head_texts import HELP, head_text
 from bot.conversation.views import Forms, ViewRenderer
 from bot.heads.service import AlertService
-from scoring.sipas import DEFAULT_MIN_SAMPLE, IndexRule
-from storage import head_views
+from scoring.rules import DEFAULT_MIN_SAMPLE, IndexRule
 from storage.mutes import MuteStore
+from storage.roles import AgencyRow
 
 MAX_MUTE_HOURS = 72
 LATE_LINES = 30
@@ -98,9 +98,13 @@ class HeadCommands:
 
     async def _scope(
         self, caller: Caller, code: str | None, command: str, *, read_only: bool = True
-    ) -> tuple[list[str], str, list[head_views.AgencyRow]]:
+    ) -> tuple[list[str], str, list[AgencyRow]]:
         """The agencies this call may read (`read_only`: figures an inspector may read too;
         else what the caller heads), how to name them, and the roots of the view."""
+        # Heads' reads and reports are imported when a head asks, not with the bot: they load
+        # pandas.
+        from storage import head_views
+
         rows = await head_views.agencies(self._engine)
         by_code = {row.code: row for row in rows}
         inspects = read_only and caller.inspector
@@ -140,6 +144,9 @@ class HeadCommands:
 
     async def report(self, caller: Caller, args: list[str]) -> Sequence[Reply]:
         """SIPAS and the other figures of a period for the caller's agencies, with a chart."""
+        from bot.commands import head_report
+        from storage import head_views
+
         lang = caller.language
         word, code = self._split(caller, args, "report_usage")
         try:
@@ -179,6 +186,8 @@ class HeadCommands:
 
     async def late(self, caller: Caller, args: list[str]) -> Reply:
         """Open cases overdue or due within one working day, oldest promised date first."""
+        from storage import head_views
+
         lang = caller.language
         word, code = self._split(caller, args, "report_usage")
         if word is not None:
@@ -213,6 +222,8 @@ class HeadCommands:
 
     async def open_alerts(self, caller: Caller, args: list[str]) -> Sequence[Reply]:
         """The open alerts of the caller's agencies, oldest first, each with its buttons."""
+        from storage import head_views
+
         lang = caller.language
         word, code = self._split(caller, args, "report_usage")
         members, _, _ = await self._scope(caller, code or word, "alerts", read_only=False)

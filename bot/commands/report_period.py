@@ -12,8 +12,6 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from scoring.frames import period
-
 PERIOD_WORDS = {
     "thang": "month_to_date",
     "tháng": "month_to_date",
@@ -52,6 +50,10 @@ def is_period(token: str) -> bool:
 def parse_period(token: str | None, today: date) -> Period:
     """No argument: the month to date; thang/quy/nam: this month/quarter/year to date;
     YYYY-MM (or MM/YYYY): that month, to today when it is the current one."""
+    # Imported when a period is read (for a report), not with the bot: scoring.frames loads
+    # pandas.
+    from scoring.frames import period
+
     if token is None:
         return Period(*period("month_to_date", today))
     word = PERIOD_WORDS.get(token.strip().lower())

@@ -10,7 +10,7 @@ from bot.channels.base import Choice
 from bot.conversation.wording import lang as _lang
 from bot.conversation.wording import say, say_head
 from bot.texts import BUTTONS, has_text, text
-from scoring.frames import round_half_up
+from scoring.rounding import round_half_up
 
 
 def alert_choices(alert_id: int, language: str) -> list[list[Choice]]:

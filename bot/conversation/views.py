@@ -30,7 +30,7 @@ from bot.conversation.wording import say, say_head
 from bot.survey.engine import Given
 from bot.survey.questionnaire import Questionnaire
 from bot.texts import BUTTONS, CASE_STATUS, LIKERT, TIMELINESS
-from scoring.timeliness import classify
+from scoring.timeliness_rule import classify
 
 
 class Forms(Protocol):

@@ -14,13 +14,11 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.scoring_setup import question_meta
-from scheduler.scoring_jobs import digest_figures, monthly_figures
-from scoring.sipas import DEFAULT_RULE, IndexRule
-from storage import channel_report, head_views
+from scoring.rules import DEFAULT_RULE, IndexRule
+from storage import channel_report
 from storage.alerts import AlertStore
 from storage.outbox import OutboxIntent, OutboxStore
 from storage.roles import RoleStore
-from storage.scores import day_bounds
 
 
 class HeadReports:
@@ -45,6 +43,9 @@ class HeadReports:
 
     async def send_digests(self, meta_min_sample: int = 30) -> int:
         """The 07:30 digest to every head, and a below-threshold alert where SIPAS is low."""
+        # Scoring is imported when a report is made, not with the bot: it loads pandas.
+        from scheduler.scoring_jobs import digest_figures
+
         today = self.clock.local_now().date()
         by_agency: dict[str, list[int]] = {}
         for chat_id, agency_code in await self.roles.heads_with_agencies():
@@ -108,6 +109,8 @@ class HeadReports:
 
     async def send_monthly_reports(self) -> int:
         """On the 1st: last month's figures for every head's agency (its subtree included)."""
+        from scheduler.scoring_jobs import monthly_figures
+
         today = self.clock.local_now().date()
         last_day = today.replace(day=1) - timedelta(days=1)
         first_day = last_day.replace(day=1)
@@ -149,6 +152,9 @@ class HeadReports:
     ) -> dict[str, dict[str, Any]]:
         """Per agency of `roots`, its subtree rolled up: invitations and responses per channel
         in [first_day, last_day] and the paid messages of that month (one read of each)."""
+        from storage import head_views  # these storage reads load pandas too
+        from storage.scores import day_bounds
+
         engine = self.store.engine
         tree = await head_views.agencies(engine)
         members = {root: head_views.subtree(tree, [root]) for root in roots}

@@ -20,7 +20,6 @@ from bot.clock import Clock
 from bot.heads.recipients import Recipients
 from bot.survey.forms import FormCache
 from scheduler.workdays import WorkCalendar
-from scoring.alerts import low_score_response
 from storage.alerts import AlertStore
 from storage.outbox import OutboxIntent
 
@@ -66,6 +65,9 @@ class AlertService:
         if version is None:
             return None
         form = await self.forms.get(version)
+        # Imported on a completed survey, not with the bot: scoring.alerts loads pandas.
+        from scoring.alerts import low_score_response
+
         row = low_score_response(
             {
                 **answer,

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.web.keys import CASES, LOCAL_NOW, SERVICES, SETTINGS, SURVEYS
 from bot.web.responses import error, json_response
-from scoring.timeliness import classify
+from scoring.timeliness_rule import classify
 from storage.cases import CaseState
 
 routes = web.RouteTableDef()
