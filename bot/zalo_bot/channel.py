@@ -134,7 +134,8 @@ class ZaloBotChannel:
 
     async def send(self, external_id: str, view: MessageView) -> SendOutcome:
         """Send one view: its picture first where it can be hosted (the text as its caption),
-        then the text in pieces of at most 2000 characters."""
+        then the text in pieces of at most 2000 characters; a picture the platform refuses for
+        good leaves the text to go alone."""
         if self.state == "off":
             return RetryLater("the Zalo Bot channel is off (its token was refused)", after=300.0)
         text = view.text
@@ -147,9 +148,17 @@ class ZaloBotChannel:
                 outcome = await self._deliver(
                     self.client.send_photo(external_id, photo, text[:MAX_TEXT] or None)
                 )
-                if not isinstance(outcome, Sent):
+                if isinstance(outcome, Sent):
+                    sent, text = outcome, text[MAX_TEXT:]
+                elif isinstance(outcome, Failed):
+                    # The platform would not take the picture (it could not fetch the link,
+                    # e.g. SIPAS_PUBLIC_URL is not reachable from Zalo): the text goes alone.
+                    log.warning(
+                        "zalo bot: the picture was refused; its text goes alone",
+                        extra={"error": outcome.error},
+                    )
+                else:
                     return outcome
-                sent, text = outcome, text[MAX_TEXT:]
         if not text.strip():
             return sent or Failed("nothing to send: the message is empty")
         for piece in split_text(text, MAX_TEXT):

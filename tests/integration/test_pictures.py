@@ -85,6 +85,28 @@ async def test_what_is_not_a_small_png_is_not_hosted_and_the_text_goes_alone(
         assert (await conn.execute(text("SELECT count(*) FROM hosted_pictures"))).scalar() == 0
 
 
+async def test_a_picture_zalo_cannot_fetch_leaves_the_text_to_go_alone(migrated_url: str) -> None:
+    async with FakeZaloBot(fetch_photos=True) as fake:
+        # SIPAS_PUBLIC_URL names a port nothing listens on: Zalo cannot fetch the picture.
+        settings = make_settings(
+            migrated_url,
+            zalo_bot_token=fake.token,
+            zalo_bot_api_base_url=fake.base_url,
+            public_url=f"http://127.0.0.1:{unused_port()}",
+            scheduler_enabled=False,
+        )
+        async with TestClient(TestServer(create_app(settings))) as client:
+            fake.add_user(USER).has_written = True
+            channel = client.app[zalo_bot_webhook.CHANNEL]
+            outcome = await channel.send(USER, MessageView("SIPAS 30 ngày", picture=PNG))
+    assert isinstance(outcome, Sent)
+    assert [(m.method, m.text) for m in fake.messages_to(USER)] == [
+        ("sendMessage", "SIPAS 30 ngày")
+    ]
+    refused = [call for call in fake.calls if call.method == "sendPhoto"]
+    assert len(refused) == 1 and not refused[0].ok
+
+
 async def test_an_expired_picture_is_gone_and_deleted_by_the_next_one(migrated_url: str) -> None:
     settings: Any = make_settings(migrated_url, scheduler_enabled=False)
     async with TestClient(TestServer(create_app(settings))) as client:
