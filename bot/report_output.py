@@ -30,7 +30,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.texts import has_text, text
+from bot.commands import head_texts
 from scheduler.scoring_jobs import QuestionMeta, counts_between, report
 from scoring.frames import (
     FACTOR_COLUMNS,
@@ -122,12 +122,6 @@ def _indices(counts: pd.DataFrame, by: list[str], rule: IndexRule) -> pd.DataFra
     return out.reset_index(drop=True)
 
 
-def channel_name(channel: str) -> str:
-    """The channel as the Vietnamese report names it (its code when the catalog lacks it)."""
-    key = f"report.channels_name_{channel}"
-    return text("vi", key) if has_text(key) else channel
-
-
 async def _channel_frames(
     engine: AsyncEngine, start: date, end: date, tz: tzinfo, names: dict[str, str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -144,7 +138,7 @@ async def _channel_frames(
             (
                 r.agency_code,
                 names.get(r.agency_code, ""),
-                channel_name(r.channel),
+                head_texts.channel_name("vi", r.channel),
                 r.invited,
                 r.completed,
                 round_half_up(r.rate, 1),
@@ -311,7 +305,6 @@ __all__ = [
     "PAID_KEYS",
     "PAID_SHEET",
     "ReportData",
-    "channel_name",
     "collect",
     "csv_cell",
     "table_csv",

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import BindParameter, bindparam, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.db import dialect_insert, is_sqlite
 from storage.errors import translate_errors
@@ -59,23 +59,26 @@ _WINDOW = (
 # How many events follow the cursor (at most `limit`) and the id of the last of them.
 _EVENTS_WINDOW = select(func.count(), func.max(_WINDOW.c.id))
 
+# An `EventForChat` but its `chat_id`: the event, its case, procedure, agency and applicant
+# (over events, cases, procedures, agencies and contacts joined by the reader).
+EVENT_COLUMNS = (
+    events_t.c.id.label("event_id"),
+    events_t.c.case_code,
+    events_t.c.status.label("event_status"),
+    events_t.c.payload,
+    cases_t.c.status.label("case_status"),
+    cases_t.c.received_at,
+    cases_t.c.promised_at,
+    cases_t.c.promised_new_at,
+    cases_t.c.due_at,
+    cases_t.c.processing_unit,
+    procedures_t.c.name.label("procedure_name"),
+    agencies_t.c.name.label("agency_name"),
+    contacts_t.c.applicant_name,
+)
+
 _FOLLOWED_EVENTS = (
-    select(
-        events_t.c.id.label("event_id"),
-        events_t.c.case_code,
-        events_t.c.status.label("event_status"),
-        events_t.c.payload,
-        cases_t.c.status.label("case_status"),
-        cases_t.c.received_at,
-        cases_t.c.promised_at,
-        cases_t.c.promised_new_at,
-        cases_t.c.due_at,
-        cases_t.c.processing_unit,
-        procedures_t.c.name.label("procedure_name"),
-        agencies_t.c.name.label("agency_name"),
-        contacts_t.c.applicant_name,
-        links_t.c.chat_id,
-    )
+    select(*EVENT_COLUMNS, links_t.c.chat_id)
     .join(links_t, links_t.c.case_code == events_t.c.case_code)
     .join(chats_t, chats_t.c.id == links_t.c.chat_id)
     .join(cases_t, cases_t.c.code == events_t.c.case_code)
@@ -91,13 +94,42 @@ _FOLLOWED_EVENTS = (
 )
 
 
+class EventCursor:
+    """A named cursor over the inbox, read and moved inside the caller's transaction: the
+    cursor row is locked (PostgreSQL; SQLite has one writer), so replicas take turns."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        cursor: BindParameter[str] = bindparam("cursor")
+        self._ensure = (
+            dialect_insert(engine)(cursors_t)
+            .values(name=cursor, position=0)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        position = select(cursors_t.c.position).where(cursors_t.c.name == cursor)
+        self._position = position if is_sqlite(str(engine.url)) else position.with_for_update()
+        self._move = (
+            update(cursors_t).where(cursors_t.c.name == cursor).values(position=bindparam("end"))
+        )
+
+    async def window(self, conn: AsyncConnection, cursor: str, limit: int) -> tuple[int, int, int]:
+        """(events after the cursor, at most `limit`; the cursor's position; the id of the
+        last of them): read those with `position < id <= end`, then `move` to `end`."""
+        await conn.execute(self._ensure, {"cursor": cursor})
+        position = int((await conn.execute(self._position, {"cursor": cursor})).scalar_one())
+        params = {"position": position, "limit": limit}
+        seen, end = (await conn.execute(_EVENTS_WINDOW, params)).one()
+        return int(seen), position, int(end or position)
+
+    async def move(self, conn: AsyncConnection, cursor: str, end: int) -> None:
+        await conn.execute(self._move, {"cursor": cursor, "end": end})
+
+
 class EventFeed:
     """Inbox events after a cursor, for the chats that follow their cases."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._insert = dialect_insert(engine)
-        self._lock_cursor = not is_sqlite(str(engine.url))
+        self._cursor = EventCursor(engine)
 
     async def consume_events(
         self,
@@ -114,17 +146,7 @@ class EventFeed:
         """
         with translate_errors():
             async with self.engine.begin() as conn:
-                await conn.execute(
-                    self._insert(cursors_t)
-                    .values(name=cursor, position=0)
-                    .on_conflict_do_nothing(index_elements=["name"])
-                )
-                position_stmt = select(cursors_t.c.position).where(cursors_t.c.name == cursor)
-                if self._lock_cursor:
-                    position_stmt = position_stmt.with_for_update()
-                position = int((await conn.execute(position_stmt)).scalar_one())
-                window = {"position": position, "limit": limit}
-                seen, end = (await conn.execute(_EVENTS_WINDOW, window)).one()
+                seen, position, end = await self._cursor.window(conn, cursor, limit)
                 if not seen:
                     return 0
                 # Only events of followed cases come back: most cases have no chat, and
@@ -135,10 +157,8 @@ class EventFeed:
                 followed = [EventForChat(**r._mapping) for r in rows]
                 intents = build(followed) if followed else []
                 await enqueue(conn, intents, now=now)
-                await conn.execute(
-                    update(cursors_t).where(cursors_t.c.name == cursor).values(position=end)
-                )
-        return int(seen)
+                await self._cursor.move(conn, cursor, end)
+        return seen
 
 
-__all__ = ["EventFeed", "EventForChat"]
+__all__ = ["EVENT_COLUMNS", "EventCursor", "EventFeed", "EventForChat"]

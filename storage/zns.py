@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.db import dialect_insert, is_sqlite
+from storage.db import dialect_insert
 from storage.errors import translate_errors
 from storage.models import (
     Agency,
@@ -144,7 +144,6 @@ class ZnsStore:
         self.channel = channel
         self.prefix = prefix
         self.insert = dialect_insert(engine)
-        self.locks_rows = not is_sqlite(str(engine.url))  # PostgreSQL: FOR UPDATE
         upsert = self.insert(chats_t).values(
             channel=channel,
             external_id=bindparam("external_id"),

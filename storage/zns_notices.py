@@ -2,9 +2,9 @@
 through a cursor of their own: only events of cases ZNS may reach and that have not ended.
 
 `ZnsNotices` shares its `ZnsStore`'s idea of a reachable case and queues through it, in the
-same transaction that moves the cursor, so a notice is queued once even with several
-replicas (the cursor row is locked on PostgreSQL; SQLite has one writer). Statements are built
-once per store.
+same transaction that moves the cursor (`storage.event_feed.EventCursor`, as the chats'
+notices do), so a notice is queued once even with several replicas. Statements are built once
+per store.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import String, bindparam, func, literal, select, true, update
+from sqlalchemy import String, bindparam, func, literal, select, true
 
 from storage.errors import translate_errors
-from storage.event_feed import EventForChat
+from storage.event_feed import EVENT_COLUMNS, EventCursor, EventForChat
 from storage.zns import (
     ENDED_STATUSES,
     CaseIntent,
@@ -36,32 +36,9 @@ class ZnsNotices:
 
     def __init__(self, store: ZnsStore) -> None:
         self._store = store
-        self._insert = store.insert
-        window = (
-            select(events_t.c.id)
-            .where(events_t.c.id > bindparam("position"))
-            .order_by(events_t.c.id)
-            .limit(bindparam("limit"))
-            .subquery("window")
-        )
-        self._window = select(func.count(), func.max(window.c.id))
+        self._cursor = EventCursor(store.engine)
         self._events = (
-            select(
-                events_t.c.id.label("event_id"),
-                events_t.c.case_code,
-                events_t.c.status.label("event_status"),
-                events_t.c.payload,
-                cases_t.c.status.label("case_status"),
-                cases_t.c.received_at,
-                cases_t.c.promised_at,
-                cases_t.c.promised_new_at,
-                cases_t.c.due_at,
-                cases_t.c.processing_unit,
-                procedures_t.c.name.label("procedure_name"),
-                agencies_t.c.name.label("agency_name"),
-                contacts_t.c.applicant_name,  # the apology template names the applicant
-                literal(0).label("chat_id"),
-            )
+            select(*EVENT_COLUMNS, literal(0).label("chat_id"))
             .join(cases_t, cases_t.c.code == events_t.c.case_code)
             .join(contacts_t, contacts_t.c.case_code == cases_t.c.code)
             .join(procedures_t, procedures_t.c.code == cases_t.c.procedure_code)
@@ -76,18 +53,6 @@ class ZnsNotices:
             )
             .order_by(events_t.c.id)
         )
-        self._ensure_cursor = (
-            self._insert(cursors_t)
-            .values(name=bindparam("cursor"), position=0)
-            .on_conflict_do_nothing(index_elements=["name"])
-        )
-        position = select(cursors_t.c.position).where(cursors_t.c.name == bindparam("cursor"))
-        self._position = position.with_for_update() if store.locks_rows else position
-        self._move = (
-            update(cursors_t)
-            .where(cursors_t.c.name == bindparam("cursor"))
-            .values(position=bindparam("end"))
-        )
 
     async def start_cursor(self, cursor: str) -> None:
         """Create the notices' cursor at the newest event if it does not exist yet: turning
@@ -97,7 +62,7 @@ class ZnsNotices:
             true()
         )
         stmt = (
-            self._insert(cursors_t)
+            self._store.insert(cursors_t)
             .from_select(["name", "position"], newest)
             .on_conflict_do_nothing(index_elements=["name"])
         )
@@ -119,20 +84,15 @@ class ZnsNotices:
         that gets a message."""
         with translate_errors():
             async with self._store.engine.begin() as conn:
-                await conn.execute(self._ensure_cursor, {"cursor": cursor})
-                position = int(
-                    (await conn.execute(self._position, {"cursor": cursor})).scalar_one()
-                )
-                params = {"position": position, "limit": limit}
-                seen, end = (await conn.execute(self._window, params)).one()
+                seen, position, end = await self._cursor.window(conn, cursor, limit)
                 if not seen:
                     return 0
                 rows = (await conn.execute(self._events, {"position": position, "end": end})).all()
                 found = [EventForChat(**row._mapping) for row in rows]
                 if found:
                     await self._store.queue_in(conn, build(found), now)
-                await conn.execute(self._move, {"cursor": cursor, "end": end})
-        return int(seen)
+                await self._cursor.move(conn, cursor, end)
+        return seen
 
 
 __all__ = ["ZnsNotices"]

@@ -18,10 +18,9 @@ import pandas as pd
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.charts import Bar, factor_chart
-from bot.commands.head_texts import factor_name, head_text
+from bot.commands.head_texts import channel_line, factor_name, head_text, percent
 from bot.commands.report_period import Period
 from bot.survey.questionnaire import FORMS, Question, Questionnaire, QuestionnaireError, builtin
-from bot.texts import has_text
 from scheduler.scoring_jobs import with_meta
 from scoring.counts import counts_from_levels
 from scoring.frames import (
@@ -219,18 +218,8 @@ async def gather(
 # -- reading --------------------------------------------------------------------------------------
 
 
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{round_half_up(value, 1):.1f}"
-
-
 def _day(value: date) -> str:
     return value.strftime("%d/%m/%Y")
-
-
-def channel_name(language: str, channel: str) -> str:
-    """How a report names a channel (its code when the catalog does not know it)."""
-    name = f"channels_name_{channel}"
-    return head_text(language, name) if has_text(f"report.{name}") else channel
 
 
 def channel_lines(figures: ReportFigures, language: str) -> list[str]:
@@ -244,13 +233,7 @@ def channel_lines(figures: ReportFigures, language: str) -> list[str]:
     if figures.channels:
         lines.append(t("channels_title"))
         lines.extend(
-            t(
-                "channels_line",
-                channel=channel_name(language, c.channel),
-                rate=_pct(c.rate),
-                completed=c.completed,
-                invited=c.invited,
-            )
+            channel_line(language, c.channel, invited=c.invited, completed=c.completed)
             for c in figures.channels
         )
     for title, rows in (
@@ -288,7 +271,9 @@ def report_text(figures: ReportFigures, language: str) -> str:
     elif not s.enough:
         lines.append(t("sipas_small", n=s.n, min=figures.min_sample))
     else:
-        lines.append(t("sipas", value=_pct(s.value), n=s.n, low=_pct(s.low), high=_pct(s.high)))
+        lines.append(
+            t("sipas", value=percent(s.value), n=s.n, low=percent(s.low), high=percent(s.high))
+        )
     if s.n:
         lines.append(t("factors"))
         for number, f in figures.factors.items():
@@ -298,11 +283,11 @@ def report_text(figures: ReportFigures, language: str) -> str:
             elif not f.enough:
                 lines.append(t("factor_small", name=name, n=f.n))
             else:
-                lines.append(t("factor", name=name, value=_pct(f.value), n=f.n))
+                lines.append(t("factor", name=name, value=percent(f.value), n=f.n))
     lines.append("")
     if figures.ended:
         on_time = 100.0 * figures.on_time / figures.ended
-        lines.append(t("on_time", rate=_pct(on_time), good=figures.on_time, ended=figures.ended))
+        lines.append(t("on_time", rate=percent(on_time), good=figures.on_time, ended=figures.ended))
     else:
         lines.append(t("on_time_none"))
     lines.append(t("overdue", count=figures.overdue_open))
@@ -314,7 +299,7 @@ def report_text(figures: ReportFigures, language: str) -> str:
         lines.append(
             t(
                 "response_rate",
-                rate=_pct(rate),
+                rate=percent(rate),
                 completed=figures.completed,
                 invited=figures.invited,
             )
@@ -324,7 +309,7 @@ def report_text(figures: ReportFigures, language: str) -> str:
         if figures.worst:
             lines.append(t("worst"))
             lines.extend(
-                t("worst_line", name=name[:80], value=_pct(f.value), n=f.n)
+                t("worst_line", name=name[:80], value=percent(f.value), n=f.n)
                 for name, f in figures.worst
             )
         else:
@@ -335,7 +320,7 @@ def report_text(figures: ReportFigures, language: str) -> str:
         lines.append(t("agencies"))
         for name, f in figures.by_agency[:AGENCY_LINES]:
             value = (
-                t("agency_value", value=_pct(f.value), n=f.n)
+                t("agency_value", value=percent(f.value), n=f.n)
                 if f.enough
                 else t("agency_small", n=f.n)
             )
@@ -388,7 +373,6 @@ __all__ = [
     "Figure",
     "ReportFigures",
     "channel_lines",
-    "channel_name",
     "gather",
     "report_chart",
     "report_text",

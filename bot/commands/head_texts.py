@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from bot.texts import EN, VI, section, text
+from bot.texts import EN, VI, has_text, section, text
+from scoring.rounding import round_half_up
 
 # Help line of each head command: (Vietnamese, English).
 HELP: Final[dict[str, tuple[str, str]]] = {
@@ -36,6 +37,30 @@ def report_text(language: str, key: str, /, *, buttons: object = True, **params:
 # The name `bot/commands/head.py` and `head_report.py` still import; it is `report_text`, not a
 # second lookup (the alert texts are `bot.texts.head_text`).
 head_text = report_text
+
+
+def percent(value: float | None) -> str:
+    """A percentage as the reports print it: one decimal, rounded half up; "–" for none."""
+    return "–" if value is None else f"{round_half_up(value, 1):.1f}"
+
+
+def channel_name(language: str, channel: str) -> str:
+    """How a report names a channel (its code when the catalog does not know it)."""
+    name = f"channels_name_{channel}"
+    return report_text(language, name) if has_text(f"report.{name}") else channel
+
+
+def channel_line(language: str, channel: str, *, invited: int, completed: int) -> str:
+    """One channel's response rate: "• Telegram: 33.3% (1/3 phiếu mời)"."""
+    rate = None if invited <= 0 else 100.0 * completed / invited
+    return report_text(
+        language,
+        "channels_line",
+        channel=channel_name(language, channel),
+        rate=percent(rate),
+        completed=completed,
+        invited=invited,
+    )
 
 
 def factor_name(language: str, factor: int) -> str:

@@ -7,10 +7,10 @@ from typing import Any
 
 from bot.channels.actions import AlertPress, FollowUp, encode
 from bot.channels.base import Choice
+from bot.commands.head_texts import channel_line, report_text
 from bot.conversation.wording import lang as _lang
 from bot.conversation.wording import say, say_head
-from bot.texts import BUTTONS, has_text, text
-from scoring.rounding import round_half_up
+from bot.texts import BUTTONS
 
 
 def alert_choices(alert_id: int, language: str) -> list[list[Choice]]:
@@ -110,24 +110,13 @@ def _monthly_channels(payload: dict[str, Any], lang: str) -> list[str]:
     lines: list[str] = []
     channels = [c for c in payload.get("channels") or [] if int(c.get("invited") or 0) > 0]
     if channels:
-        lines.append(text(lang, "report.channels_title"))
-    for row in channels:
-        channel, invited, completed = (
-            str(row["channel"]),
-            int(row["invited"]),
-            int(row["completed"]),
+        lines.append(report_text(lang, "channels_title"))
+    lines.extend(
+        channel_line(
+            lang, str(c["channel"]), invited=int(c["invited"]), completed=int(c["completed"])
         )
-        name = f"report.channels_name_{channel}"
-        lines.append(
-            text(
-                lang,
-                "report.channels_line",
-                channel=text(lang, name) if has_text(name) else channel,
-                rate=f"{round_half_up(100.0 * completed / invited, 1):.1f}",
-                completed=completed,
-                invited=invited,
-            )
-        )
+        for c in channels
+    )
     for key, field in (("monthly_zns", "zns_messages"), ("monthly_oa", "oa_billable")):
         count = int(payload.get(field) or 0)
         if count:

@@ -20,9 +20,7 @@ O1's chat (agency A) and 1 to a chat that follows no case, in October.
 from __future__ import annotations
 
 import asyncio
-import logging
-import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -464,29 +462,6 @@ async def test_the_monthly_report_carries_the_subtree_figures_by_channel(seeded:
 
 
 # -- sipas report ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def cli_env(migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A working directory and an environment naming only the test's database; the logging
-    and umask the command changes are put back afterwards."""
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith(("SIPAS_", "TELEGRAM_", "ZALO_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("SIPAS_DATABASE_URL", migrated_url)
-    monkeypatch.setenv("SIPAS_LOG_FORMAT", "text")
-    monkeypatch.setenv("SIPAS_LOG_LEVEL", "WARNING")
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    umask = os.umask(0o022)
-    os.umask(umask)
-    try:
-        yield tmp_path
-    finally:
-        os.umask(umask)
-        root.handlers[:] = handlers
-        root.setLevel(level)
 
 
 def sheet_rows(path: Path, title: str) -> list[list[Any]]:

@@ -5,6 +5,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -27,19 +28,32 @@ USER = "zalo-bot-user-1"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64 + b"chart"
 
 
+@contextlib.asynccontextmanager
+async def serving(
+    database_url: str, fake: FakeZaloBot, *, reachable: bool
+) -> AsyncIterator[TestClient]:
+    """The whole service with the Zalo Bot on; its SIPAS_PUBLIC_URL is where it listens, or
+    (`reachable=False`) a port nothing listens on."""
+    port = unused_port()
+    settings = make_settings(
+        database_url,
+        zalo_bot_token=fake.token,
+        zalo_bot_api_base_url=fake.base_url,
+        public_url=f"http://127.0.0.1:{port}",
+        scheduler_enabled=False,
+    )
+    server = TestServer(create_app(settings), port=port if reachable else None)
+    async with TestClient(server) as client:
+        yield client
+
+
 @pytest.fixture
 async def service(migrated_url: str) -> AsyncIterator[tuple[TestClient, FakeZaloBot]]:
-    async with FakeZaloBot(fetch_photos=True) as fake:
-        port = unused_port()
-        settings = make_settings(
-            migrated_url,
-            zalo_bot_token=fake.token,
-            zalo_bot_api_base_url=fake.base_url,
-            public_url=f"http://127.0.0.1:{port}",
-            scheduler_enabled=False,
-        )
-        async with TestClient(TestServer(create_app(settings), port=port)) as client:
-            yield client, fake
+    async with (
+        FakeZaloBot(fetch_photos=True) as fake,
+        serving(migrated_url, fake, reachable=True) as client,
+    ):
+        yield client, fake
 
 
 async def test_a_chart_goes_to_the_zalo_bot_as_a_link_the_platform_fetches(
@@ -88,14 +102,7 @@ async def test_what_is_not_a_small_png_is_not_hosted_and_the_text_goes_alone(
 async def test_a_picture_zalo_cannot_fetch_leaves_the_text_to_go_alone(migrated_url: str) -> None:
     async with FakeZaloBot(fetch_photos=True) as fake:
         # SIPAS_PUBLIC_URL names a port nothing listens on: Zalo cannot fetch the picture.
-        settings = make_settings(
-            migrated_url,
-            zalo_bot_token=fake.token,
-            zalo_bot_api_base_url=fake.base_url,
-            public_url=f"http://127.0.0.1:{unused_port()}",
-            scheduler_enabled=False,
-        )
-        async with TestClient(TestServer(create_app(settings))) as client:
+        async with serving(migrated_url, fake, reachable=False) as client:
             fake.add_user(USER).has_written = True
             channel = client.app[zalo_bot_webhook.CHANNEL]
             outcome = await channel.send(USER, MessageView("SIPAS 30 ngày", picture=PNG))

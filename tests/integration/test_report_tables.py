@@ -22,9 +22,7 @@ to a chat that follows no case; outside the months: A August 5 ZNS, B November 4
 from __future__ import annotations
 
 import asyncio
-import logging
-import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -150,29 +148,6 @@ async def seeded(migrated_url: str) -> AsyncIterator[AsyncEngine]:
         yield engine
     finally:
         await engine.dispose()
-
-
-@pytest.fixture
-def cli_env(migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A working directory and an environment naming only the test's database; the logging
-    and umask the command changes are put back afterwards."""
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith(("SIPAS_", "TELEGRAM_", "ZALO_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("SIPAS_DATABASE_URL", migrated_url)
-    monkeypatch.setenv("SIPAS_LOG_FORMAT", "text")
-    monkeypatch.setenv("SIPAS_LOG_LEVEL", "WARNING")
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    umask = os.umask(0o022)
-    os.umask(umask)
-    try:
-        yield tmp_path
-    finally:
-        os.umask(umask)
-        root.handlers[:] = handlers
-        root.setLevel(level)
 
 
 async def report(capsys: pytest.CaptureFixture[str], *args: str) -> str:
