@@ -165,7 +165,7 @@ _PG_FINGERPRINT = """SELECT md5(concat_ws('|',
 
 # Ends every other session on the current database; how many there were.
 _PG_END_OTHER_SESSIONS = (
-    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+    "SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity "
     "WHERE datname = current_database() AND pid <> pg_backend_pid()"
 )
 

@@ -429,8 +429,10 @@ async def test_leadership_passes_on_when_the_leaders_connection_dies(
         assert not await follower.acquire()
         admin = await asyncpg.connect(pg_admin)
         try:
+            # The timeout makes the call wait until the backend has exited (and so let go of
+            # its locks); without it the follower could ask while the lock is still held.
             killed = await admin.fetchval(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_locks "
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 10000)) FROM pg_locks "
                 "WHERE locktype = 'advisory' AND objid = $1 AND granted",
                 leader.key,
             )
