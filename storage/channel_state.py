@@ -42,6 +42,9 @@ chats_t = Chat.__table__  # type: ignore[attr-defined]
 # (the OA client's timeout is 10 s), so a lease only runs out when its holder died.
 REFRESH_LEASE = timedelta(seconds=60)
 LEASE_POLL_SECONDS = 0.05  # how often a process waiting for another's refresh looks again
+_LEASE_STATE = select(tokens_t.c.version, tokens_t.c.refreshing_until).where(
+    tokens_t.c.name == bindparam("name")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,8 +272,7 @@ class TokenStore:
             self.lease_waits += 1
             while time.monotonic() < give_up:
                 await asyncio.sleep(self._poll)
-                stored = await self.load(name)
-                if stored is None or stored.version != seen or await self._lease_over(name, now()):
+                if await self._lease_ended(name, seen, now()):
                     break
         rotation = Rotation(self, name, self._row(row))
         try:
@@ -279,15 +281,13 @@ class TokenStore:
             if not rotation.done and row is not None:
                 await self._give_back(name, rotation)
 
-    async def _lease_over(self, name: str, now: datetime) -> bool:
+    async def _lease_ended(self, name: str, version: int, now: datetime) -> bool:
+        """Whether the lease seen on the row at `version` is over: the pair was stored (a new
+        version, or the row gone), or the lease was given back or ran out. One read."""
         with translate_errors():
             async with self.engine.connect() as conn:
-                leased = (
-                    await conn.execute(
-                        select(tokens_t.c.refreshing_until).where(tokens_t.c.name == name)
-                    )
-                ).scalar()
-        return leased is None or leased <= now
+                row = (await conn.execute(_LEASE_STATE, {"name": name})).first()
+        return row is None or row[0] != version or row[1] is None or row[1] <= now
 
     async def _give_back(self, name: str, rotation: Rotation) -> None:
         """End an unused lease (the caller adopted a newer pair, or its refresh failed)."""

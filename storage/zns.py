@@ -322,4 +322,12 @@ class ZnsStore:
         return None if row is None else ZnsCase(**row._mapping)
 
 
-__all__ = ["DUE_BATCH", "ENDED_STATUSES", "CaseIntent", "ZnsCase", "ZnsStore"]
+__all__ = [
+    "DUE_BATCH",
+    "ENDED_STATUSES",
+    "AgencyChoice",
+    "CaseIntent",
+    "DueCase",
+    "ZnsCase",
+    "ZnsStore",
+]

@@ -36,8 +36,6 @@ _HEADERS = {
     "Cache-Control": "private, max-age=3600",
     "Referrer-Policy": "no-referrer",
 }
-
-
 _BUSY = {"Retry-After": "5", "Cache-Control": "no-store"}
 
 

@@ -58,10 +58,6 @@ class SurveyChoices:
         self._read_at: float | None = None
         self._choices: dict[str, str | None] = {}
 
-    def forget(self) -> None:
-        """Read the tree again at the next use."""
-        self._read_at = None
-
     async def purpose(self, agency_code: str) -> str | None:
         """The template purpose (`rating` or `invite`) for a case of this agency; None when
         neither template is configured."""

@@ -376,18 +376,21 @@ def lines_after(text: str, first: str, count: int) -> list[str]:
     return lines[start : start + count]
 
 
+# Agency A's October by channel, as its head reads it (in /report and the monthly report).
+A_CHANNEL_LINES = [
+    "• Telegram: 33.3% (1/3 phiếu mời)",
+    "• Zalo OA: 100.0% (1/1 phiếu mời)",
+    "• Zalo Bot: 100.0% (1/1 phiếu mời)",
+    "• ZNS: 0.0% (0/1 phiếu mời)",
+    "• Trang web: 100.0% (1/1 phiếu mời)",
+]
+
+
 async def test_report_shows_the_section_by_channel_for_the_scope_only(world: World) -> None:
     replies = list(await world.heads.report(head(world, "head_a", A), ["2026-10"]))
     text = replies[0].text
     assert "Tỷ lệ trả lời khảo sát: 57.1% (4/7 phiếu mời)" in text  # the channels add up
-    assert lines_after(text, "Theo kênh:", 6) == [
-        "Theo kênh:",
-        "• Telegram: 33.3% (1/3 phiếu mời)",
-        "• Zalo OA: 100.0% (1/1 phiếu mời)",
-        "• Zalo Bot: 100.0% (1/1 phiếu mời)",
-        "• ZNS: 0.0% (0/1 phiếu mời)",
-        "• Trang web: 100.0% (1/1 phiếu mời)",
-    ]
+    assert lines_after(text, "Theo kênh:", 6) == ["Theo kênh:", *A_CHANNEL_LINES]
     assert lines_after(text, "Tin ZNS đã gửi (cơ quan trả phí):", 2)[1] == (
         "• 10/2026 — Sở Tư pháp: 3 tin"
     )
@@ -448,11 +451,7 @@ async def test_the_monthly_report_carries_the_subtree_figures_by_channel(seeded:
     shown = monthly_text(of_a, "vi").splitlines()
     assert shown[-8:] == [
         "Theo kênh:",
-        "• Telegram: 33.3% (1/3 phiếu mời)",
-        "• Zalo OA: 100.0% (1/1 phiếu mời)",
-        "• Zalo Bot: 100.0% (1/1 phiếu mời)",
-        "• ZNS: 0.0% (0/1 phiếu mời)",
-        "• Trang web: 100.0% (1/1 phiếu mời)",
+        *A_CHANNEL_LINES,
         "Tin ZNS đã gửi trong tháng (cơ quan trả phí): 3",
         "Tin trả lời Zalo OA tính phí trong tháng (sau 48 giờ): 2",
     ]
